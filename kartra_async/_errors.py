@@ -1,0 +1,305 @@
+"""The exception tree, documented in one place, and the Kartra ``type`` code -> class table.
+
+::
+
+    KartraError
+    ├── UsageError (also ValueError)         misuse: bad input, closed client, bad config
+    │   └── ValidationError                  a field failed validation before anything was sent
+    ├── TransportError                       no usable reply from Kartra
+    │   ├── NetworkError                     connection failed; .may_have_been_sent says if it left
+    │   │   └── RequestTimeout               connect or read timeout
+    │   ├── ServerError                      HTTP 5xx or another unexpected status
+    │   └── MalformedReply                   a 200 whose body is not the JSON we expect (.body)
+    ├── OutcomeUnknown                       a write may or may not have happened; not replayed
+    └── APIError                             Kartra answered with an error (.type, .message, .reply)
+        ├── RateLimited                      HTTP 429 "Too many requests"
+        ├── InsecureConnection               201
+        ├── AuthError                        202 203 204 233 (one leaf each)
+        ├── AppError                         238 239 240 242 262 (one leaf each)
+        ├── RequestShapeError                206 223 224 236 254
+        ├── LeadError                        LeadNotFound (234, 243), LeadAlreadyExists (244), LeadDeleted (245)
+        ├── TagError  ListError  PointsError  SequenceError  CalendarError
+        ├── CustomFieldError                 CustomFieldFormatError (271), 263-273
+        └── BillingError                     TransactionNotFound (247), SubscriptionNotFound (248), ...
+
+Messages carry the code, Kartra's message, the cmd and the lead's email where known; never a
+credential (the request body is not kept on any exception).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from ._codes import ERROR_CODES, RATE_LIMIT_STATUS, Family
+
+if TYPE_CHECKING:
+    from ._replies import Reply
+
+
+class KartraError(Exception):
+    """Base class of every exception this library raises on purpose."""
+
+
+class UsageError(KartraError, ValueError):
+    """The library was used in a way that cannot work (bad input, closed client, bad config)."""
+
+
+class ValidationError(UsageError):
+    """A value failed validation at build time, before any call could be sent.
+
+    ``field`` names the offending field (dotted path, e.g. ``custom_fields[2].field_value``) and
+    ``reason`` says what is wrong with it.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class TransportError(KartraError):
+    """No usable reply came back from Kartra."""
+
+
+class NetworkError(TransportError):
+    """The connection failed.
+
+    ``may_have_been_sent`` is False only when the request certainly never reached the server
+    (DNS failure, connection refused, connect timeout): then resending it is always safe.
+    """
+
+    def __init__(self, message: str, *, may_have_been_sent: bool) -> None:
+        super().__init__(message)
+        self.may_have_been_sent = may_have_been_sent
+
+
+class RequestTimeout(NetworkError):
+    """A connect, read or total timeout expired."""
+
+
+class ServerError(TransportError):
+    """Kartra answered with HTTP 5xx or another status it never documents (not 200, not 429)."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"unexpected HTTP status {status} from Kartra")
+        self.status = status
+        self.body = body
+
+
+class MalformedReply(TransportError):
+    """Kartra answered 200 but the body is empty, not JSON, or not the expected shape."""
+
+    def __init__(self, reason: str, body: bytes, status: int = 200) -> None:
+        preview = body[:200].decode("utf-8", "replace")
+        super().__init__(f"malformed reply from Kartra ({reason}): {preview!r}")
+        self.reason = reason
+        self.body = body
+        self.status = status
+
+
+class OutcomeUnknown(KartraError):
+    """A write was sent, its reply was lost, and it cannot be safely checked or replayed.
+
+    Raised for commands that must never be replayed (points, refunds, cancellations,
+    subscription edits) when the transport failed after the request may have left. ``cmds``
+    lists the actions whose effect is in doubt; ``cause`` is the transport error.
+    """
+
+    def __init__(self, cmds: tuple[str, ...], cause: KartraError, *, email: str | None = None) -> None:
+        who = f" for lead {email}" if email else ""
+        super().__init__(
+            f"outcome unknown{who}: {', '.join(cmds)} may or may not have been applied ({cause})"
+        )
+        self.cmds = cmds
+        self.cause = cause
+        self.email = email
+
+
+class APIError(KartraError):
+    """Kartra answered with an error message type.
+
+    ``type`` is Kartra's numeric code, ``message`` its text, ``reply`` the whole decoded reply
+    (so the id of a lead created by an earlier action of the same call is never lost), ``cmd``
+    and ``action_index`` the failing action when the error belongs to one.
+    """
+
+    def __init__(
+        self,
+        type: int,
+        message: str,
+        *,
+        reply: Reply | None = None,
+        cmd: str | None = None,
+        action_index: int | None = None,
+        email: str | None = None,
+    ) -> None:
+        where = f" in actions[{action_index}] {cmd}" if cmd is not None else ""
+        who = f" (lead {email})" if email else ""
+        super().__init__(f"Kartra error {type}: {message}{where}{who}")
+        self.type = type
+        self.message = message
+        self.reply = reply
+        self.cmd = cmd
+        self.action_index = action_index
+        self.email = email
+
+
+class RateLimited(APIError):
+    """HTTP 429 "Too many requests": more than 20 calls in a second for this App."""
+
+
+class InsecureConnection(APIError):
+    """201: the call was not made over HTTPS."""
+
+
+class AuthError(APIError):
+    """The App user's API key or password was refused (202, 203, 204, 233)."""
+
+
+class MissingAPIKey(AuthError):
+    """202: ``api_key`` is empty."""
+
+
+class InvalidAPIKey(AuthError):
+    """203: ``api_key`` is not valid."""
+
+
+class AccountInactive(AuthError):
+    """204: the App user's Kartra account is inactive."""
+
+
+class InvalidAPIPassword(AuthError):
+    """233: ``api_password`` is not valid."""
+
+
+class AppError(APIError):
+    """The App itself was refused (238, 239, 240, 242, 262)."""
+
+
+class MissingAppId(AppError):
+    """238: ``app_id`` is empty."""
+
+
+class InvalidAppId(AppError):
+    """239: the App does not exist or is inactive."""
+
+
+class AppAccountInactive(AppError):
+    """240: the App owner's account is inactive."""
+
+
+class UnauthorizedIP(AppError):
+    """242: the call came from an IP address outside the App's allowlist."""
+
+
+class CommandNotPermitted(AppError):
+    """262: the App has no permission to run this cmd."""
+
+
+class RequestShapeError(APIError):
+    """The request body had the wrong shape (206, 223, 224, 236, 254)."""
+
+
+class LeadError(APIError):
+    """A lead-level failure."""
+
+
+class LeadNotFound(LeadError):
+    """234 (get_lead) or 243 (lead commands): no lead with this id or email."""
+
+
+class LeadAlreadyExists(LeadError):
+    """244: the email (or ``new_email``) already belongs to a lead."""
+
+
+class LeadDeleted(LeadError):
+    """245: the lead was deleted; its email stays reserved."""
+
+
+class TagError(APIError):
+    """A tag command failed (211-214)."""
+
+
+class ListError(APIError):
+    """A list command failed (207-209, 231)."""
+
+
+class PointsError(APIError):
+    """A points command failed (215, 217, 227, 228)."""
+
+
+class SequenceError(APIError):
+    """A sequence command failed (219, 220, 225, 226, 229, 230)."""
+
+
+class CalendarError(APIError):
+    """A calendar command failed, or a date was rejected (255-261)."""
+
+
+class CustomFieldError(APIError):
+    """A custom field command or value failed (263-273)."""
+
+
+class CustomFieldFormatError(CustomFieldError):
+    """271: ``custom_fields`` was malformed for create_lead or edit_lead."""
+
+
+class BillingError(APIError):
+    """A transaction or subscription command failed (247-253, 266-290)."""
+
+
+class TransactionNotFound(BillingError):
+    """247: no such transaction."""
+
+
+class SubscriptionNotFound(BillingError):
+    """248: no such subscription."""
+
+
+FAMILY_CLASSES: Final[dict[Family, type[APIError]]] = {
+    "transport": InsecureConnection,
+    "auth": AuthError,
+    "app": AppError,
+    "request": RequestShapeError,
+    "lead": LeadError,
+    "tag": TagError,
+    "list": ListError,
+    "points": PointsError,
+    "sequence": SequenceError,
+    "calendar": CalendarError,
+    "custom_field": CustomFieldError,
+    "billing": BillingError,
+}
+
+LEAF_CLASSES: Final[dict[int, type[APIError]]] = {
+    201: InsecureConnection,
+    202: MissingAPIKey,
+    203: InvalidAPIKey,
+    204: AccountInactive,
+    233: InvalidAPIPassword,
+    238: MissingAppId,
+    239: InvalidAppId,
+    240: AppAccountInactive,
+    242: UnauthorizedIP,
+    262: CommandNotPermitted,
+    234: LeadNotFound,
+    243: LeadNotFound,
+    244: LeadAlreadyExists,
+    245: LeadDeleted,
+    271: CustomFieldFormatError,
+    247: TransactionNotFound,
+    248: SubscriptionNotFound,
+    RATE_LIMIT_STATUS: RateLimited,
+}
+
+#: Every documented code -> the most specific class; built from the two tables above.
+ERROR_CLASSES: Final[dict[int, type[APIError]]] = {
+    code: LEAF_CLASSES.get(code, FAMILY_CLASSES[family])
+    for code, (_message, family) in ERROR_CODES.items()
+}
+ERROR_CLASSES[RATE_LIMIT_STATUS] = RateLimited
+
+
+def error_class(code: int) -> type[APIError]:
+    """The exception class for a Kartra message type; plain ``APIError`` for unknown codes."""
+    return ERROR_CLASSES.get(code, APIError)

@@ -1,0 +1,3 @@
+"""Imports every sub-command module so that each registers itself on ``main``."""
+
+from __future__ import annotations
