@@ -1,0 +1,334 @@
+"""Value objects shared by every layer: credentials, custom field values, and the validators.
+
+Everything here is checked when it is built, so that nothing invalid can ever reach the wire:
+each failure is a ``ValidationError`` naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Final, TypeAlias
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from ._errors import ValidationError
+
+#: Kartra reads and writes every date in US Eastern time (fact sheet §1.7).
+KARTRA_TZ: Final = ZoneInfo("America/New_York")
+
+#: The 76 values Kartra accepts for ``lead_preferred_time_zone``, in the docs' order.
+TIME_ZONES: Final[tuple[str, ...]] = (
+    "America/Los_Angeles",
+    "America/Boise",
+    "America/Chicago",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Brussels",
+    "Etc/GMT+12",
+    "Pacific/Midway",
+    "Pacific/Honolulu",
+    "America/Juneau",
+    "America/Chihuahua",
+    "America/Phoenix",
+    "America/Regina",
+    "America/Mexico_City",
+    "America/Belize",
+    "America/Indiana/Indianapolis",
+    "America/Bogota",
+    "America/Glace_Bay",
+    "America/Caracas",
+    "America/Santiago",
+    "America/St_Johns",
+    "America/Sao_Paulo",
+    "America/Argentina/Buenos_Aires",
+    "America/Nuuk",
+    "Etc/GMT+2",
+    "Atlantic/Azores",
+    "Atlantic/Cape_Verde",
+    "Africa/Casablanca",
+    "Atlantic/Canary",
+    "Europe/Belgrade",
+    "Europe/Sarajevo",
+    "Europe/Amsterdam",
+    "Africa/Algiers",
+    "Europe/Bucharest",
+    "Africa/Cairo",
+    "Europe/Helsinki",
+    "Europe/Athens",
+    "Asia/Jerusalem",
+    "Africa/Harare",
+    "Europe/Moscow",
+    "Asia/Kuwait",
+    "Africa/Nairobi",
+    "Asia/Baghdad",
+    "Asia/Tehran",
+    "Asia/Dubai",
+    "Asia/Baku",
+    "Asia/Kabul",
+    "Asia/Yekaterinburg",
+    "Asia/Karachi",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Dhaka",
+    "Asia/Colombo",
+    "Asia/Almaty",
+    "Asia/Rangoon",
+    "Asia/Bangkok",
+    "Asia/Krasnoyarsk",
+    "Asia/Shanghai",
+    "Asia/Kuala_Lumpur",
+    "Asia/Taipei",
+    "Australia/Perth",
+    "Asia/Irkutsk",
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Asia/Yakutsk",
+    "Australia/Darwin",
+    "Australia/Adelaide",
+    "Australia/Sydney",
+    "Australia/Brisbane",
+    "Australia/Hobart",
+    "Asia/Vladivostok",
+    "Pacific/Guam",
+    "Asia/Magadan",
+    "Pacific/Fiji",
+    "Pacific/Auckland",
+    "Pacific/Tongatapu",
+)
+_TIME_ZONE_SET: Final = frozenset(TIME_ZONES)
+
+#: Upper bound on any text value. Kartra publishes none; this stops a runaway cell (a 1 MB CSV
+#: field) from being sent, and is far above any real profile value.
+MAX_TEXT_LENGTH: Final = 4096
+
+# A pragmatic address check: one "@", no spaces or controls, a dotted domain. Kartra validates
+# more strictly on its side; this catches what is certainly wrong before a call is spent.
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class Credentials:
+    """The three secrets Kartra wants in every call. Their values never appear in a repr or str."""
+
+    __slots__ = ("_app_id", "_api_key", "_api_password")
+
+    def __init__(self, app_id: str, api_key: str, api_password: str) -> None:
+        for name, value in (("app_id", app_id), ("api_key", api_key), ("api_password", api_password)):
+            if not isinstance(value, str) or not value.strip():
+                # The value itself is never echoed: it may be a secret pasted in the wrong place.
+                raise ValidationError(name, "is required and must be a non-empty string")
+            if any(unicodedata.category(ch) == "Cc" for ch in value):
+                raise ValidationError(name, "must not contain control characters")
+        self._app_id = app_id
+        self._api_key = api_key
+        self._api_password = api_password
+
+    @property
+    def app_id(self) -> str:
+        """The App's id (identifies the developer's App; the rate limit is per App)."""
+        return self._app_id
+
+    @property
+    def api_key(self) -> str:
+        """The App user's API key."""
+        return self._api_key
+
+    @property
+    def api_password(self) -> str:
+        """The App user's API password."""
+        return self._api_password
+
+    def form_fields(self) -> dict[str, str]:
+        """The credentials as the three top-level form keys, in Kartra's documented order."""
+        return {"app_id": self._app_id, "api_key": self._api_key, "api_password": self._api_password}
+
+    def __repr__(self) -> str:
+        return "Credentials(app_id=<hidden>, api_key=<hidden>, api_password=<hidden>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return self.form_fields() == other.form_fields()
+
+    def __hash__(self) -> int:
+        return hash((self._app_id, self._api_key, self._api_password))
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        # Pickling would copy the secrets into wherever the pickle goes; refuse it.
+        raise TypeError("Credentials cannot be pickled")
+
+
+# --- validators: each returns the normalised value or raises ValidationError(field, reason) ---
+
+
+def check_text(field: str, value: object, *, allow_empty: bool = True) -> str:
+    """A printable string of bounded length (tabs and newlines allowed, other controls not)."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, not {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise ValidationError(field, "must not be empty")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ValidationError(field, f"is {len(value)} characters long; the limit is {MAX_TEXT_LENGTH}")
+    if not value.isprintable():
+        for ch in value:
+            if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cs"):
+                raise ValidationError(field, f"contains the control character U+{ord(ch):04X}")
+    return value
+
+
+def check_email(field: str, value: object) -> str:
+    """An email address: one ``@``, a dotted domain, no spaces or control characters."""
+    text = check_text(field, value, allow_empty=False)
+    if len(text) > 254 or not _EMAIL.fullmatch(text):
+        raise ValidationError(field, f"is not a valid email address: {text[:80]!r}")
+    return text
+
+
+def check_identifier(field: str, value: object) -> str:
+    """A custom field identifier: letters, digits, ``-`` and ``_`` only.
+
+    Kartra's own rule (error 263); it also guarantees the identifier cannot inject form keys.
+    """
+    text = check_text(field, value, allow_empty=False)
+    if not _IDENTIFIER.fullmatch(text):
+        raise ValidationError(
+            field, f"{text[:80]!r} may contain only letters, digits, '-' and '_'"
+        )
+    return text
+
+
+def check_int(field: str, value: object, *, minimum: int | None = None) -> int:
+    """A true integer (not a bool, not a float, not a numeric string)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"must be an integer, not {type(value).__name__}")
+    if minimum is not None and value < minimum:
+        raise ValidationError(field, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def check_choice(field: str, value: object, choices: Iterable[str]) -> str:
+    """One of a fixed set of strings (an enum member's value is accepted too)."""
+    raw = getattr(value, "value", value)
+    allowed = tuple(choices)
+    if not isinstance(raw, str) or raw not in allowed:
+        raise ValidationError(field, f"must be one of {', '.join(allowed)}; got {raw!r}")
+    return raw
+
+
+def check_time_zone(field: str, value: object) -> str:
+    """One of Kartra's 76 accepted time zone names."""
+    text = check_text(field, value, allow_empty=False)
+    if text not in _TIME_ZONE_SET:
+        raise ValidationError(field, f"{text!r} is not one of Kartra's 76 time zones (see TIME_ZONES)")
+    return text
+
+
+def check_amount(field: str, value: object) -> Decimal:
+    """A money amount: Decimal, int or decimal string; positive, at most two decimals."""
+    if isinstance(value, bool) or isinstance(value, float):
+        # Floats cannot represent cents exactly; make the caller say what they mean.
+        raise ValidationError(field, "must be a Decimal, an int or a decimal string, not a float")
+    try:
+        amount = Decimal(value) if isinstance(value, (int, str, Decimal)) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ValidationError(field, f"is not a decimal amount: {value!r}")
+    if amount <= 0:
+        raise ValidationError(field, f"must be positive, got {amount}")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError(field, f"has more than two decimals: {amount}")
+    return amount
+
+
+_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_KARTRA_DATE = re.compile(r"(\d{2}) (" + "|".join(_MONTHS) + r") (\d{4})")
+_KARTRA_HOUR = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def check_calendar_date(field: str, value: object) -> str:
+    """A calendar date as Kartra wants it, ``DD Mmm YYYY`` (a ``date`` is formatted for you)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"{value.day:02d} {_MONTHS[value.month - 1]} {value.year:04d}"
+    text = check_text(field, value, allow_empty=False)
+    match = _KARTRA_DATE.fullmatch(text)
+    if match is None:
+        raise ValidationError(field, f"{text!r} is not in Kartra's 'DD Mmm YYYY' format (e.g. '16 Jan 2019')")
+    try:
+        date(int(match[3]), _MONTHS.index(match[2]) + 1, int(match[1]))
+    except ValueError as exc:
+        raise ValidationError(field, f"{text!r} is not a real date") from exc
+    return text
+
+
+def check_calendar_hour(field: str, value: object) -> str:
+    """An hour as Kartra wants it, ``HH:MM`` in US Eastern time (a ``time`` is formatted for you)."""
+    if isinstance(value, time):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    text = check_text(field, value, allow_empty=False)
+    if not _KARTRA_HOUR.fullmatch(text):
+        raise ValidationError(field, f"{text!r} is not in Kartra's 'HH:MM' 24-hour format")
+    return text
+
+
+def check_payment_datetime(field: str, value: object) -> str:
+    """A ``yyyy-mm-dd hh:mm`` date-time in US Eastern time.
+
+    An aware ``datetime`` is converted to Eastern time; a naive one is taken as Eastern already.
+    """
+    if isinstance(value, datetime):
+        moment = value.astimezone(KARTRA_TZ) if value.tzinfo is not None else value
+        return moment.strftime("%Y-%m-%d %H:%M")
+    text = check_text(field, value, allow_empty=False)
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+        return text
+    raise ValidationError(field, f"{text!r} is not in Kartra's 'yyyy-mm-dd hh:mm' format")
+
+
+# --- custom field values ------------------------------------------------------------------
+
+CustomFieldValue: TypeAlias = str | int | tuple[int, ...]
+
+
+def _custom_value(value: object) -> CustomFieldValue:
+    # Runs as the attrs converter, before the validator, so lists arrive as tuples.
+    if isinstance(value, list):
+        return tuple(value)
+    return value  # type: ignore[return-value]
+
+
+@attrs.frozen
+class CustomField:
+    """A custom field value to set on a lead.
+
+    ``value`` kinds follow the field's type: a string for input fields and text areas, an int
+    option id for drop-downs and radio buttons, a sequence of int option ids for checkboxes,
+    and ``""`` to clear the value. The identifier must exist in the account, or Kartra silently
+    ignores the entry.
+    """
+
+    identifier: str
+    value: CustomFieldValue = attrs.field(converter=_custom_value)
+
+    def __attrs_post_init__(self) -> None:
+        check_identifier("custom_fields.field_identifier", self.identifier)
+        value = self.value
+        where = f"custom_fields[{self.identifier}].field_value"
+        if isinstance(value, str):
+            check_text(where, value)
+        elif isinstance(value, tuple):
+            for index, option in enumerate(value):
+                check_int(f"{where}[{index}]", option, minimum=0)
+        else:
+            check_int(where, value, minimum=0)

@@ -1,0 +1,192 @@
+"""Sans-I/O protocol: a call becomes bytes, and bytes become a ``Reply`` or an exception.
+
+No asyncio, no aiohttp: every rule about what Kartra expects and answers is a plain function
+here, so it is tested without a network and shared by every transport.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from ._actions import EditLead, UpsertLead
+from ._builder import AccountCall, Call, GetLead, LeadCall, lead_email
+from ._codes import ERROR_CODES, RATE_LIMIT_MESSAGE, RATE_LIMIT_STATUS
+from ._converter import unstructure_action, unstructure_lead
+from ._errors import APIError, MalformedReply, RateLimited, ServerError, UsageError, error_class
+from ._form import build_query
+from ._model import Credentials
+from ._replies import ActionResult, Reply, as_int
+
+#: Codes that concern the whole request, never one action of it.
+_GLOBAL_FAMILIES: Final = frozenset({"transport", "auth", "app", "request"})
+_RESULT_META: Final = frozenset({"status", "message", "type"})
+
+
+def to_request(call: Call) -> dict[str, Any]:
+    """The nested array Kartra expects for ``call``, without credentials."""
+    if isinstance(call, LeadCall):
+        opener = call.opener
+        if isinstance(opener, UpsertLead):
+            raise UsageError(
+                "upsert() is resolved by KartraClient (Kartra has no upsert command); "
+                "send it with client.send() or client.stream()"
+            )
+        new_email = opener.new_email if isinstance(opener, EditLead) else None
+        return {
+            "lead": unstructure_lead(call.lead, new_email),
+            "actions": [unstructure_action(action) for action in call.actions],
+        }
+    if isinstance(call, AccountCall):
+        if not call.actions:
+            raise UsageError("an AccountCall needs at least one action")
+        return {"actions": [unstructure_action(action) for action in call.actions]}
+    if isinstance(call, GetLead):
+        locator: dict[str, Any] = {"id": call.id} if call.id is not None else {"email": call.email}
+        return {"get_lead": locator}
+    raise UsageError(f"cannot send {type(call).__name__}; build a call with LeadRequest, AccountCall or GetLead")
+
+
+def encode(call: Call, credentials: Credentials) -> bytes:
+    """The form body for ``call``: byte for byte what PHP's ``http_build_query`` would send."""
+    body = credentials.form_fields()
+    body.update(to_request(call))
+    return build_query(body).encode("ascii")
+
+
+def decode(status: int, body: bytes, call: Call) -> Reply:
+    """Read Kartra's answer to ``call``: a ``Reply``, or the exception it means.
+
+    The body is read as JSON whatever its Content-Type (Kartra labels JSON ``text/html``),
+    ``type`` may be a string or an int, ``status`` any case.
+    """
+    if status == RATE_LIMIT_STATUS:
+        payload = _loads(body)
+        message = payload.get("message") if isinstance(payload, dict) else None
+        raise RateLimited(
+            RATE_LIMIT_STATUS,
+            message if isinstance(message, str) else RATE_LIMIT_MESSAGE,
+            email=lead_email(call),
+        )
+    if status != 200:
+        raise ServerError(status, body)
+    payload = _loads(body)
+    if payload is None:
+        raise MalformedReply("the body is not JSON" if body.strip() else "the body is empty", body)
+    if not isinstance(payload, dict):
+        raise MalformedReply("the JSON is not an object", body)
+    top_status = payload.get("status")
+    if not isinstance(top_status, str) or top_status.strip().lower() not in ("success", "error"):
+        raise MalformedReply("no 'status' of Success or Error", body)
+    results = _action_results(payload.get("actions"), body)
+    reply = Reply(
+        ok=top_status.strip().lower() == "success",
+        message=_text(payload.get("message")),
+        type=as_int(payload.get("type")),
+        actions=results,
+        raw=payload,
+    )
+    failed = next((result for result in results if not result.ok), None)
+    if failed is not None:
+        raise _error(
+            failed.type if failed.type is not None else reply.type,
+            failed.message or reply.message,
+            reply,
+            call,
+            failed.cmd,
+            failed.index,
+        )
+    if not reply.ok:
+        code = reply.type
+        cmd, index = _flat_error_action(call, code)
+        raise _error(code, reply.message, reply, call, cmd, index)
+    if isinstance(call, GetLead) and not isinstance(payload.get("lead_details"), dict):
+        raise MalformedReply("get_lead succeeded without a 'lead_details' object", body)
+    return reply
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _action_results(raw: object, body: bytes) -> tuple[ActionResult, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, dict):
+        # A PHP array with non-sequential keys arrives as a JSON object: keep its order.
+        raw = list(raw.values())
+    if not isinstance(raw, list):
+        raise MalformedReply("'actions' is neither a list nor an object", body)
+    results = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict) or len(entry) != 1:
+            raise MalformedReply(f"actions[{index}] is not a single-key object", body)
+        ((cmd, inner),) = entry.items()
+        if isinstance(inner, dict):
+            status = inner.get("status")
+            code = as_int(inner.get("type"))
+            if isinstance(status, str):
+                ok = status.strip().lower() == "success"
+            else:
+                # No status: only an error-range type makes it a failure.
+                ok = code is None or code < 200
+            data = {key: value for key, value in inner.items() if key not in _RESULT_META}
+            results.append(
+                ActionResult(index, str(cmd), ok, code, _text(inner.get("message")), data)
+            )
+        elif isinstance(inner, str):
+            results.append(
+                ActionResult(index, str(cmd), inner.strip().lower() != "error", None, None, {})
+            )
+        else:
+            results.append(ActionResult(index, str(cmd), True, None, None, {"value": inner}))
+    return tuple(results)
+
+
+def _flat_error_action(call: Call, code: int | None) -> tuple[str | None, int | None]:
+    """Which action a flat error (no ``actions`` key) belongs to, when that can be known."""
+    if code is not None and ERROR_CODES.get(code, ("", ""))[1] in _GLOBAL_FAMILIES:
+        return None, None
+    if isinstance(call, (LeadCall, AccountCall)) and len(call.actions) == 1:
+        return call.actions[0].wire_cmd, 0
+    return None, None
+
+
+def _error(
+    code: int | None,
+    message: str | None,
+    reply: Reply,
+    call: Call,
+    cmd: str | None,
+    index: int | None,
+) -> APIError:
+    # Kartra always sends a type with its errors; 0 stands for "none given" so code is an int.
+    number = code if code is not None else 0
+    text = message or ERROR_CODES.get(number, ("Unknown error", ""))[0]
+    return error_class(number)(
+        number, text, reply=reply, cmd=cmd, action_index=index, email=lead_email(call)
+    )
+
+
+def error_for_result(result: ActionResult, reply: Reply, call: Call) -> APIError:
+    """The exception for one failed action result (used by the bulk layer's reconciliation)."""
+    return _error(result.type, result.message, reply, call, result.cmd, result.index)
+
+
+def summary(reply: Reply) -> Mapping[str, Any]:
+    """A short, secret-free description of a reply for logs."""
+    return {
+        "ok": reply.ok,
+        "type": reply.type,
+        "actions": [(result.cmd, result.ok, result.type) for result in reply.actions],
+    }
