@@ -193,7 +193,8 @@ class PacingState:
     def rate_limited(self, now: float) -> PacingState:
         """A 429 was seen at ``now``: nobody sends before ``now + pause``, and the rate drops."""
         until = max(self.paused_until, now + self.pause)
-        adaptive = self.adaptive.on_rate_limited(now)
+        # Cut from the rate in force now, quiet periods included, not from a stale one.
+        adaptive = self.adaptive.recovered(now).on_rate_limited(now)
         gcra = self.gcra.with_rate(adaptive.rate).paused_until(until)
         return attrs.evolve(self, gcra=gcra, adaptive=adaptive, paused_until=until)
 

@@ -118,6 +118,11 @@ class RetryPolicy:
         if value < RATE_LIMIT_WAIT:
             raise UsageError(f"rate_limit_wait must be at least {RATE_LIMIT_WAIT} s")
 
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        """A policy that sends each call once (an ambiguous write is still reconciled)."""
+        return cls(max_attempts=1)
+
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """The full-jitter wait after ``attempt`` attempts (``attempt`` >= 1)."""
         # Cap the exponent: 2**1100 overflows a float long before max_delay matters.

@@ -123,6 +123,15 @@ def test_attempts_exhausted(kind: FailureKind, safety: Safety, verdict: Verdict)
     assert decide(kind, safety, 3, 0.0, policy, None, rng).verdict is verdict
 
 
+def test_policy_none_sends_once_but_still_reconciles() -> None:
+    policy = RetryPolicy.none()
+    rng = random.Random(0)
+    for kind in (FailureKind.RATE_LIMITED, FailureKind.NOT_SENT):
+        assert decide(kind, Safety.READ, 1, 0.0, policy, None, rng).verdict is E
+    assert decide(FailureKind.AMBIGUOUS, Safety.REPEATABLE, 1, 0.0, policy, None, rng).verdict is A
+    assert decide(FailureKind.AMBIGUOUS, Safety.RECONCILE, 1, 0.0, policy, None, rng).verdict is N
+
+
 def test_no_retry_starts_past_the_deadline() -> None:
     policy = RetryPolicy(deadline=10.0, base_delay=0.0)
     rng = random.Random(0)
