@@ -192,7 +192,8 @@ def parse_membership(data: object, path: str = "membership") -> MembershipAccess
     )
 
 
-def _gdpr_status(reader: FieldReader) -> GdprStatus | int | None:
+def read_gdpr_status(reader: FieldReader) -> GdprStatus | int | None:
+    """Read ``gdpr_lead_status``; a status Kartra adds later is kept as its number."""
     status = reader.integer("gdpr_lead_status")
     if status is None:
         return None
@@ -253,7 +254,7 @@ def parse_lead_profile(data: Mapping[str, Any]) -> LeadProfile:
         blacklisted=reader.flag("blacklisted"),
         lead_deleted=reader.flag("lead_deleted"),
         lead_deleted_date=reader.date("lead_deleted_date"),
-        gdpr_lead_status=_gdpr_status(reader),
+        gdpr_lead_status=read_gdpr_status(reader),
         gdpr_lead_status_date=gdpr_date,
         gdpr_lead_status_ip=reader.text("gdpr_lead_status_ip"),
         gdpr_lead_communications=reader.integer("gdpr_lead_communications"),
