@@ -1,3 +1,4 @@
 """Imports every sub-command module so that each registers itself on ``main``."""
 
 from __future__ import annotations
+from . import _listen_cmd  # noqa: F401
