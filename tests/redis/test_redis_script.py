@@ -92,7 +92,7 @@ def test_keys_expire_and_do_not_reveal_the_app_id(
     run, client = runner
     run("acquire")
     run("pause")
-    names = [k.decode() for k in client.keys("*")]
+    names = [k if isinstance(k, str) else k.decode() for k in client.keys("*")]
     assert len(names) == 2
     assert all("app-1" not in name for name in names)
     assert all(0 < client.pttl(name) <= 62_000 for name in names)
