@@ -1,12 +1,156 @@
-"""kartra_async: a typed asyncio client for Kartra's inbound API."""
+"""kartra_async: a typed asyncio client for Kartra's inbound API.
+
+Build a call with ``LeadRequest(...).create()...``, ``AccountCall()...`` or ``GetLead(...)``;
+send it with ``KartraClient.send`` (one call) or ``KartraClient.stream`` (many, paced and
+retried). Every failure is a ``KartraError``; see ``kartra_async._errors`` for the tree.
+"""
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
+
+from ._actions import (
+    COMMANDS,
+    CUSTOM_FIELD_TYPES,
+    RECURRING_PERIODS,
+    SAFETY_TABLE,
+    Action,
+    Recurrence,
+)
+from ._builder import AccountCall, Call, GetLead, LeadCall, LeadRequest
+from ._bulk import OutcomeStream
+from ._client import KartraClient
+from ._errors import (
+    AccountInactive,
+    APIError,
+    AppAccountInactive,
+    AppError,
+    AuthError,
+    BillingError,
+    CalendarError,
+    CommandNotPermitted,
+    CustomFieldError,
+    CustomFieldFormatError,
+    InsecureConnection,
+    InvalidAPIKey,
+    InvalidAPIPassword,
+    InvalidAppId,
+    KartraError,
+    LeadAlreadyExists,
+    LeadDeleted,
+    LeadError,
+    LeadNotFound,
+    ListError,
+    MalformedReply,
+    MissingAPIKey,
+    MissingAppId,
+    NetworkError,
+    OutcomeUnknown,
+    PointsError,
+    RateLimited,
+    RequestShapeError,
+    RequestTimeout,
+    SequenceError,
+    ServerError,
+    SubscriptionNotFound,
+    TagError,
+    TransactionNotFound,
+    TransportError,
+    UnauthorizedIP,
+    UsageError,
+    ValidationError,
+    error_class,
+)
+from ._model import TIME_ZONES, Credentials, CustomField
+from ._outcome import Outcome, Progress
+from ._pacing import LocalPacer, NoPacer, Pacer, PacerStats
+from ._protocol import decode, encode
+from ._replies import ActionResult, Reply
+from ._retry import RetryBudget, RetryPolicy
+from ._safety import Safety
+from ._transport import AiohttpTransport, RawResponse, Timeouts, Transport
 
 try:
     __version__ = version("kartra-async")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+# A library never configures logging; it only makes sure its logger is silent by default.
+logging.getLogger("kartra_async").addHandler(logging.NullHandler())
+
+__all__ = [
+    "COMMANDS",
+    "CUSTOM_FIELD_TYPES",
+    "RECURRING_PERIODS",
+    "SAFETY_TABLE",
+    "TIME_ZONES",
+    "APIError",
+    "AccountCall",
+    "AccountInactive",
+    "Action",
+    "ActionResult",
+    "AiohttpTransport",
+    "AppAccountInactive",
+    "AppError",
+    "AuthError",
+    "BillingError",
+    "CalendarError",
+    "Call",
+    "CommandNotPermitted",
+    "Credentials",
+    "CustomField",
+    "CustomFieldError",
+    "CustomFieldFormatError",
+    "GetLead",
+    "InsecureConnection",
+    "InvalidAPIKey",
+    "InvalidAPIPassword",
+    "InvalidAppId",
+    "KartraClient",
+    "KartraError",
+    "LeadAlreadyExists",
+    "LeadCall",
+    "LeadDeleted",
+    "LeadError",
+    "LeadNotFound",
+    "LeadRequest",
+    "ListError",
+    "LocalPacer",
+    "MalformedReply",
+    "MissingAPIKey",
+    "MissingAppId",
+    "NetworkError",
+    "NoPacer",
+    "Outcome",
+    "OutcomeStream",
+    "OutcomeUnknown",
+    "Pacer",
+    "PacerStats",
+    "PointsError",
+    "Progress",
+    "RateLimited",
+    "RawResponse",
+    "Recurrence",
+    "Reply",
+    "RequestShapeError",
+    "RequestTimeout",
+    "RetryBudget",
+    "RetryPolicy",
+    "Safety",
+    "SequenceError",
+    "ServerError",
+    "SubscriptionNotFound",
+    "TagError",
+    "Timeouts",
+    "TransactionNotFound",
+    "Transport",
+    "TransportError",
+    "UnauthorizedIP",
+    "UsageError",
+    "ValidationError",
+    "__version__",
+    "decode",
+    "encode",
+    "error_class",
+]

@@ -9,7 +9,7 @@ its own values when built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar, Final, Literal
@@ -73,18 +73,73 @@ class Action:
         return self.scope
 
 
-def _text(field: str) -> Any:
-    def validate(_instance: object, _attribute: object, value: object) -> None:
+def _nonempty(field: str) -> Callable[[Any, Any, Any], None]:
+    def validate(_instance: Any, _attribute: Any, value: Any) -> None:
         check_text(field, value, allow_empty=False)
 
-    return attrs.field(validator=validate)
+    return validate
 
 
-def _positive_id(field: str) -> Any:
-    def validate(_instance: object, _attribute: object, value: object) -> None:
+def _positive(field: str) -> Callable[[Any, Any, Any], None]:
+    def validate(_instance: Any, _attribute: Any, value: Any) -> None:
         check_int(field, value, minimum=1)
 
-    return attrs.field(validator=validate)
+    return validate
+
+
+# attrs converters must be named functions for mypy's attrs plugin: one per normalised field.
+
+
+def _starting_date(value: object) -> str | None:
+    return None if value is None else check_calendar_date("starting_date", value)
+
+
+def _starting_hour(value: object) -> str | None:
+    return None if value is None else check_calendar_hour("starting_hour", value)
+
+
+def _custom_field_type(value: object) -> str:
+    return check_choice("custom_field_type", value, CUSTOM_FIELD_TYPES)
+
+
+def _refund_amount(value: object) -> Decimal | None:
+    return None if value is None else check_amount("refund_amount", value)
+
+
+def _status_modification(value: object) -> str:
+    return check_choice("subscription_status_modification", value, STATUS_MODIFICATIONS)
+
+
+def _period_1(value: object) -> str:
+    return check_choice("recurring_period_1", value, RECURRING_PERIODS)
+
+
+def _period_2(value: object) -> str | None:
+    if value is None:
+        return None
+    return check_choice("recurring_period_2", value, SECOND_RECURRING_PERIODS)
+
+
+def _product_id(value: object) -> int | None:
+    return None if value is None else check_int("subscription_product_id", value, minimum=1)
+
+
+def _price_point(value: object) -> int | None:
+    return None if value is None else check_int("subscription_price_point", value, minimum=1)
+
+
+def _quantity(value: object) -> int | None:
+    return None if value is None else check_int("subscription_product_quantity", value, minimum=1)
+
+
+def _next_payment_date(value: object) -> str | None:
+    if value is None:
+        return None
+    return check_payment_datetime("subscription_next_payment_date", value)
+
+
+def _subscription_amount(value: object) -> Decimal | None:
+    return None if value is None else check_amount("subscription_amount", value)
 
 
 # --- lead openers: must be actions[0] ---------------------------------------------------------
@@ -92,7 +147,7 @@ def _positive_id(field: str) -> Any:
 
 @attrs.frozen
 class CreateLead(Action):
-    """``create_lead``: create the call's lead from its fields (fails with 244 if the email exists)."""
+    """``create_lead``: create the call's lead from its fields (244 if the email exists)."""
 
     cmd: ClassVar[str] = "create_lead"
     scope: ClassVar[Scope] = "lead"
@@ -157,7 +212,7 @@ class AssignTag(Action):
     cmd: ClassVar[str] = "assign_tag"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.REPEATABLE
-    tag_name: str = _text("tag_name")
+    tag_name: str = attrs.field(validator=_nonempty("tag_name"))
 
 
 @attrs.frozen
@@ -167,7 +222,7 @@ class UnassignTag(Action):
     cmd: ClassVar[str] = "unassign_tag"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.REPEATABLE
-    tag_name: str = _text("tag_name")
+    tag_name: str = attrs.field(validator=_nonempty("tag_name"))
 
 
 @attrs.frozen
@@ -177,7 +232,7 @@ class SubscribeToList(Action):
     cmd: ClassVar[str] = "subscribe_lead_to_list"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.REPEATABLE
-    list_name: str = _text("list_name")
+    list_name: str = attrs.field(validator=_nonempty("list_name"))
 
 
 @attrs.frozen
@@ -187,7 +242,7 @@ class UnsubscribeFromList(Action):
     cmd: ClassVar[str] = "unsubscribe_lead_from_list"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.REPEATABLE
-    list_name: str = _text("list_name")
+    list_name: str = attrs.field(validator=_nonempty("list_name"))
 
 
 @attrs.frozen
@@ -197,7 +252,7 @@ class GivePoints(Action):
     cmd: ClassVar[str] = "give_points_to_lead"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.NEVER
-    points: int = _positive_id("points")
+    points: int = attrs.field(validator=_positive("points"))
     expiration: int | None = attrs.field(default=None)
 
     @expiration.validator
@@ -213,7 +268,14 @@ class RemovePoints(Action):
     cmd: ClassVar[str] = "remove_points_from_lead"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.NEVER
-    points: int = _positive_id("points")
+    points: int = attrs.field(validator=_positive("points"))
+
+
+def _step(value: object) -> str:
+    # Kartra's step is a box number; accept 3 as well as "3".
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value  # type: ignore[return-value]  # validated as text right after
 
 
 @attrs.frozen
@@ -223,8 +285,8 @@ class SubscribeToSequence(Action):
     cmd: ClassVar[str] = "subscribe_lead_to_sequence_at_step"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.REPEATABLE
-    sequence_name: str = _text("sequence_name")
-    step: str = attrs.field(converter=lambda value: str(value) if isinstance(value, int) else value)
+    sequence_name: str = attrs.field(validator=_nonempty("sequence_name"))
+    step: str = attrs.field(converter=_step)
 
     @step.validator
     def _check(self, _attribute: object, value: str) -> None:
@@ -240,7 +302,7 @@ class UnsubscribeFromSequence(Action):
     cmd: ClassVar[str] = "unsubscribe_lead_from_sequence"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.REPEATABLE
-    sequence_name: str = _text("sequence_name")
+    sequence_name: str = attrs.field(validator=_nonempty("sequence_name"))
 
 
 @attrs.frozen
@@ -254,15 +316,15 @@ class CalendarSubscribe(Action):
     cmd: ClassVar[str] = "calendar_subscribe"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.NEVER
-    calendar_name: str = _text("calendar_name")
-    class_name: str = _text("class_name")
+    calendar_name: str = attrs.field(validator=_nonempty("calendar_name"))
+    class_name: str = attrs.field(validator=_nonempty("class_name"))
     starting_date: str | None = attrs.field(
         default=None,
-        converter=lambda v: None if v is None else check_calendar_date("starting_date", v),
+        converter=_starting_date,
     )
     starting_hour: str | None = attrs.field(
         default=None,
-        converter=lambda v: None if v is None else check_calendar_hour("starting_hour", v),
+        converter=_starting_hour,
     )
 
 
@@ -273,8 +335,8 @@ class CalendarCancel(Action):
     cmd: ClassVar[str] = "calendar_cancel"
     scope: ClassVar[Scope] = "lead"
     safety: ClassVar[Safety] = Safety.REPEATABLE
-    calendar_name: str = _text("calendar_name")
-    class_name: str = _text("class_name")
+    calendar_name: str = attrs.field(validator=_nonempty("calendar_name"))
+    class_name: str = attrs.field(validator=_nonempty("class_name"))
 
 
 @attrs.frozen
@@ -312,9 +374,7 @@ class CreateCustomField(Action):
     scope: ClassVar[Scope] = "account"
     safety: ClassVar[Safety] = Safety.RECONCILE
     custom_field_identifier: str = attrs.field()
-    custom_field_type: str = attrs.field(
-        converter=lambda v: check_choice("custom_field_type", v, CUSTOM_FIELD_TYPES)
-    )
+    custom_field_type: str = attrs.field(converter=_custom_field_type)
     custom_field_options: tuple[str, ...] = attrs.field(default=(), converter=_options)
 
     def __attrs_post_init__(self) -> None:
@@ -344,11 +404,21 @@ def _retrieve(cmd_name: str, doc: str) -> type[Action]:
     return Retrieve
 
 
-RetrieveCustomFields = _retrieve("retrieve_custom_fields", "``retrieve_custom_fields``: the account's custom field definitions.")
-RetrieveAccountLists = _retrieve("retrieve_account_lists", "``retrieve_account_lists``: the account's list names.")
-RetrieveAccountTags = _retrieve("retrieve_account_tags", "``retrieve_account_tags``: the account's tag names.")
-RetrieveAccountSequences = _retrieve("retrieve_account_sequences", "``retrieve_account_sequences``: the account's sequence names.")
-RetrieveAccountPages = _retrieve("retrieve_account_pages", "``retrieve_account_pages``: the account's page names.")
+RetrieveCustomFields = _retrieve(
+    "retrieve_custom_fields", "``retrieve_custom_fields``: the account's custom field definitions."
+)
+RetrieveAccountLists = _retrieve(
+    "retrieve_account_lists", "``retrieve_account_lists``: the account's list names."
+)
+RetrieveAccountTags = _retrieve(
+    "retrieve_account_tags", "``retrieve_account_tags``: the account's tag names."
+)
+RetrieveAccountSequences = _retrieve(
+    "retrieve_account_sequences", "``retrieve_account_sequences``: the account's sequence names."
+)
+RetrieveAccountPages = _retrieve(
+    "retrieve_account_pages", "``retrieve_account_pages``: the account's page names."
+)
 for _cls, _name in (
     (RetrieveCustomFields, "RetrieveCustomFields"),
     (RetrieveAccountLists, "RetrieveAccountLists"),
@@ -366,7 +436,7 @@ class SearchTransaction(Action):
     cmd: ClassVar[str] = "search_transaction"
     scope: ClassVar[Scope] = "account"
     safety: ClassVar[Safety] = Safety.READ
-    transaction_id: int = _positive_id("transaction_id")
+    transaction_id: int = attrs.field(validator=_positive("transaction_id"))
 
 
 @attrs.frozen
@@ -376,20 +446,18 @@ class GetTransactionDetails(Action):
     cmd: ClassVar[str] = "get_transaction_details"
     scope: ClassVar[Scope] = "account"
     safety: ClassVar[Safety] = Safety.READ
-    transaction_id: int = _positive_id("transaction_id")
+    transaction_id: int = attrs.field(validator=_positive("transaction_id"))
 
 
 @attrs.frozen
 class RefundTransaction(Action):
-    """``refund_transaction``: refund a sale or rebill, fully or by ``refund_amount``. Moves money."""
+    """``refund_transaction``: refund a sale or rebill, fully or partly. Moves money."""
 
     cmd: ClassVar[str] = "refund_transaction"
     scope: ClassVar[Scope] = "account"
     safety: ClassVar[Safety] = Safety.NEVER
-    transaction_id: int = _positive_id("transaction_id")
-    refund_amount: Decimal | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else check_amount("refund_amount", v)
-    )
+    transaction_id: int = attrs.field(validator=_positive("transaction_id"))
+    refund_amount: Decimal | None = attrs.field(default=None, converter=_refund_amount)
 
 
 @attrs.frozen
@@ -423,7 +491,7 @@ class SearchSubscription(Action):
     cmd: ClassVar[str] = "search_subscription"
     scope: ClassVar[Scope] = "account"
     safety: ClassVar[Safety] = Safety.READ
-    subscription_id: int = _positive_id("subscription_id")
+    subscription_id: int = attrs.field(validator=_positive("subscription_id"))
 
 
 @attrs.frozen
@@ -433,7 +501,7 @@ class GetSubscriptionDetails(Action):
     cmd: ClassVar[str] = "get_subscription_details"
     scope: ClassVar[Scope] = "account"
     safety: ClassVar[Safety] = Safety.READ
-    subscription_id: int = _positive_id("subscription_id")
+    subscription_id: int = attrs.field(validator=_positive("subscription_id"))
 
 
 @attrs.frozen
@@ -443,24 +511,18 @@ class ModifySubscriptionStatus(Action):
     cmd: ClassVar[str] = "modify_subscription_status"
     scope: ClassVar[Scope] = "account"
     safety: ClassVar[Safety] = Safety.NEVER
-    subscription_id: int = _positive_id("subscription_id")
-    subscription_status_modification: str = attrs.field(
-        converter=lambda v: check_choice("subscription_status_modification", v, STATUS_MODIFICATIONS)
-    )
+    subscription_id: int = attrs.field(validator=_positive("subscription_id"))
+    subscription_status_modification: str = attrs.field(converter=_status_modification)
 
 
 @attrs.frozen
 class Recurrence:
     """``subscription_recurrence``: period 1 always; period 2 only for recurring installments."""
 
-    recurring_period_1: str = attrs.field(
-        converter=lambda v: check_choice("recurring_period_1", v, RECURRING_PERIODS)
-    )
+    recurring_period_1: str = attrs.field(converter=_period_1)
     recurring_period_2: str | None = attrs.field(
         default=None,
-        converter=lambda v: None
-        if v is None
-        else check_choice("recurring_period_2", v, SECOND_RECURRING_PERIODS),
+        converter=_period_2,
     )
 
 
@@ -470,18 +532,10 @@ def _installments(value: object) -> int | str | None:
     if isinstance(value, str):
         if value.strip().lower() == "until cancelled":
             return "until cancelled"
-        raise ValidationError("subscription_installments_left", "must be an int or 'until cancelled'")
+        raise ValidationError(
+            "subscription_installments_left", "must be an int or 'until cancelled'"
+        )
     return check_int("subscription_installments_left", value, minimum=1)
-
-
-def _optional_amount(field: str) -> Any:
-    return attrs.field(default=None, converter=lambda v: None if v is None else check_amount(field, v))
-
-
-def _optional_int(field: str, minimum: int = 1) -> Any:
-    return attrs.field(
-        default=None, converter=lambda v: None if v is None else check_int(field, v, minimum=minimum)
-    )
 
 
 @attrs.frozen
@@ -491,25 +545,28 @@ class EditSubscription(Action):
     cmd: ClassVar[str] = "edit_subscription"
     scope: ClassVar[Scope] = "account"
     safety: ClassVar[Safety] = Safety.NEVER
-    subscription_id: int = _positive_id("subscription_id")
-    subscription_product_id: int | None = _optional_int("subscription_product_id")
-    subscription_price_point: int | None = _optional_int("subscription_price_point")
+    subscription_id: int = attrs.field(validator=_positive("subscription_id"))
+    subscription_product_id: int | None = attrs.field(default=None, converter=_product_id)
+    subscription_price_point: int | None = attrs.field(default=None, converter=_price_point)
     subscription_next_payment_date: str | None = attrs.field(
         default=None,
-        converter=lambda v: None
-        if v is None
-        else check_payment_datetime("subscription_next_payment_date", v),
+        converter=_next_payment_date,
     )
-    subscription_amount: Decimal | None = _optional_amount("subscription_amount")
+    subscription_amount: Decimal | None = attrs.field(
+        default=None,
+        converter=_subscription_amount,
+    )
     subscription_recurrence: Recurrence | None = None
-    subscription_product_quantity: int | None = _optional_int("subscription_product_quantity")
+    subscription_product_quantity: int | None = attrs.field(default=None, converter=_quantity)
     subscription_installments_left: int | str | None = attrs.field(
         default=None, converter=_installments
     )
     subscription_tax_percent: Decimal | None = attrs.field(default=None)
 
     def __attrs_post_init__(self) -> None:
-        editable = [f.name for f in attrs.fields(type(self))[1:] if getattr(self, f.name) is not None]
+        editable = [
+            f.name for f in attrs.fields(type(self))[1:] if getattr(self, f.name) is not None
+        ]
         if not editable:
             raise ValidationError("edit_subscription", "give at least one parameter to change")
         if (self.subscription_product_id is None) != (self.subscription_price_point is None):

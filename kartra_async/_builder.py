@@ -142,9 +142,7 @@ class LeadRequest:
                     f"custom_fields[{index}]", f"must be a CustomField, not {type(field).__name__}"
                 )
             if field.identifier in seen:
-                raise ValidationError(
-                    f"custom_fields[{index}]", f"sets {field.identifier!r} twice"
-                )
+                raise ValidationError(f"custom_fields[{index}]", f"sets {field.identifier!r} twice")
             seen.add(field.identifier)
 
     @property
@@ -163,7 +161,7 @@ class LeadRequest:
         return LeadCall(lead=self, actions=(CreateLead(),))
 
     def edit(self, new_email: str | None = None) -> LeadCall:
-        """``edit_lead`` as ``actions[0]``: update the sent fields; ``new_email`` renames the lead."""
+        """``edit_lead`` as ``actions[0]``: update the sent fields; ``new_email`` renames it."""
         self._require_locator("edit")
         return LeadCall(lead=self, actions=(EditLead(new_email=new_email),))
 
@@ -254,7 +252,7 @@ class LeadCall:
 
     def subscribe_to_sequence(self, sequence_name: str, step: str | int) -> LeadCall:
         """Start the lead on a sequence at a step (``subscribe_lead_to_sequence_at_step``)."""
-        return self._then(SubscribeToSequence(sequence_name, step))  # type: ignore[arg-type]
+        return self._then(SubscribeToSequence(sequence_name, step))
 
     def unsubscribe_from_sequence(self, sequence_name: str) -> LeadCall:
         """Take the lead off a sequence (``unsubscribe_lead_from_sequence``)."""
@@ -269,7 +267,7 @@ class LeadCall:
     ) -> LeadCall:
         """Book the lead into a class; date ``DD Mmm YYYY`` and hour ``HH:MM`` are US Eastern."""
         return self._then(
-            CalendarSubscribe(calendar_name, class_name, starting_date, starting_hour)  # type: ignore[arg-type]
+            CalendarSubscribe(calendar_name, class_name, starting_date, starting_hour)
         )
 
     def calendar_cancel(self, calendar_name: str, class_name: str) -> LeadCall:
@@ -349,7 +347,7 @@ class AccountCall:
         self, transaction_id: int, refund_amount: Decimal | int | str | None = None
     ) -> AccountCall:
         """Refund a transaction, fully or by ``refund_amount``. Moves money: never replayed."""
-        return self._then(RefundTransaction(transaction_id, refund_amount))  # type: ignore[arg-type]
+        return self._then(RefundTransaction(transaction_id, refund_amount))
 
     def cancel_transaction(
         self,
@@ -397,8 +395,8 @@ class AccountCall:
                 subscription_id,
                 product_id,
                 price_point,
-                next_payment_date,  # type: ignore[arg-type]
-                amount,  # type: ignore[arg-type]
+                next_payment_date,
+                amount,
                 recurrence,
                 quantity,
                 installments_left,
@@ -413,7 +411,7 @@ class AccountCall:
 
 @attrs.frozen(kw_only=True)
 class GetLead:
-    """``get_lead``: read a lead's full profile by id (wins) or email. Not an ``actions`` command."""
+    """``get_lead``: a lead's full profile by id (wins) or email; not an ``actions`` command."""
 
     email: str | None = None
     id: int | None = None

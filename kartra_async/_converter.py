@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import cattrs
@@ -73,7 +73,7 @@ def _action_hook(cls: type[Action]) -> Callable[[Action], dict[str, Any]]:
             return data
 
         return custom_field
-    if not attrs.fields(cls):
+    if not attrs.fields(cast(Any, cls)):
         fixed = {"cmd": cls.cmd}
         return lambda action: dict(fixed)
     cmd = cls.cmd

@@ -17,10 +17,12 @@
         ├── AuthError                        202 203 204 233 (one leaf each)
         ├── AppError                         238 239 240 242 262 (one leaf each)
         ├── RequestShapeError                206 223 224 236 254
-        ├── LeadError                        LeadNotFound (234, 243), LeadAlreadyExists (244), LeadDeleted (245)
+        ├── LeadError                        LeadNotFound (234, 243), LeadAlreadyExists (244),
+        │                                    LeadDeleted (245)
         ├── TagError  ListError  PointsError  SequenceError  CalendarError
         ├── CustomFieldError                 CustomFieldFormatError (271), 263-273
-        └── BillingError                     TransactionNotFound (247), SubscriptionNotFound (248), ...
+        └── BillingError                     TransactionNotFound (247),
+                                             SubscriptionNotFound (248), ...
 
 Messages carry the code, Kartra's message, the cmd and the lead's email where known; never a
 credential (the request body is not kept on any exception).
@@ -102,10 +104,19 @@ class OutcomeUnknown(KartraError):
 
     Raised for commands that must never be replayed (points, refunds, cancellations,
     subscription edits) when the transport failed after the request may have left. ``cmds``
-    lists the actions whose effect is in doubt; ``cause`` is the transport error.
+    lists the actions whose effect is in doubt; ``cause`` is the transport error; ``reply`` is
+    the reply of the reconciliation that re-applied the chain's safe actions, when there was
+    one (so the lead's id is still known).
     """
 
-    def __init__(self, cmds: tuple[str, ...], cause: KartraError, *, email: str | None = None) -> None:
+    def __init__(
+        self,
+        cmds: tuple[str, ...],
+        cause: KartraError,
+        *,
+        email: str | None = None,
+        reply: Reply | None = None,
+    ) -> None:
         who = f" for lead {email}" if email else ""
         super().__init__(
             f"outcome unknown{who}: {', '.join(cmds)} may or may not have been applied ({cause})"
@@ -113,6 +124,7 @@ class OutcomeUnknown(KartraError):
         self.cmds = cmds
         self.cause = cause
         self.email = email
+        self.reply = reply
 
 
 class APIError(KartraError):

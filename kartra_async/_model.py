@@ -115,10 +115,14 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9_-]+")
 class Credentials:
     """The three secrets Kartra wants in every call. Their values never appear in a repr or str."""
 
-    __slots__ = ("_app_id", "_api_key", "_api_password")
+    __slots__ = ("_api_key", "_api_password", "_app_id")
 
     def __init__(self, app_id: str, api_key: str, api_password: str) -> None:
-        for name, value in (("app_id", app_id), ("api_key", api_key), ("api_password", api_password)):
+        for name, value in (
+            ("app_id", app_id),
+            ("api_key", api_key),
+            ("api_password", api_password),
+        ):
             if not isinstance(value, str) or not value.strip():
                 # The value itself is never echoed: it may be a secret pasted in the wrong place.
                 raise ValidationError(name, "is required and must be a non-empty string")
@@ -145,7 +149,11 @@ class Credentials:
 
     def form_fields(self) -> dict[str, str]:
         """The credentials as the three top-level form keys, in Kartra's documented order."""
-        return {"app_id": self._app_id, "api_key": self._api_key, "api_password": self._api_password}
+        return {
+            "app_id": self._app_id,
+            "api_key": self._api_key,
+            "api_password": self._api_password,
+        }
 
     def __repr__(self) -> str:
         return "Credentials(app_id=<hidden>, api_key=<hidden>, api_password=<hidden>)"
@@ -175,7 +183,9 @@ def check_text(field: str, value: object, *, allow_empty: bool = True) -> str:
     if not allow_empty and not value.strip():
         raise ValidationError(field, "must not be empty")
     if len(value) > MAX_TEXT_LENGTH:
-        raise ValidationError(field, f"is {len(value)} characters long; the limit is {MAX_TEXT_LENGTH}")
+        raise ValidationError(
+            field, f"is {len(value)} characters long; the limit is {MAX_TEXT_LENGTH}"
+        )
     if not value.isprintable():
         for ch in value:
             if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cs"):
@@ -198,9 +208,7 @@ def check_identifier(field: str, value: object) -> str:
     """
     text = check_text(field, value, allow_empty=False)
     if not _IDENTIFIER.fullmatch(text):
-        raise ValidationError(
-            field, f"{text[:80]!r} may contain only letters, digits, '-' and '_'"
-        )
+        raise ValidationError(field, f"{text[:80]!r} may contain only letters, digits, '-' and '_'")
     return text
 
 
@@ -226,13 +234,15 @@ def check_time_zone(field: str, value: object) -> str:
     """One of Kartra's 76 accepted time zone names."""
     text = check_text(field, value, allow_empty=False)
     if text not in _TIME_ZONE_SET:
-        raise ValidationError(field, f"{text!r} is not one of Kartra's 76 time zones (see TIME_ZONES)")
+        raise ValidationError(
+            field, f"{text!r} is not one of Kartra's 76 time zones (see TIME_ZONES)"
+        )
     return text
 
 
 def check_amount(field: str, value: object) -> Decimal:
     """A money amount: Decimal, int or decimal string; positive, at most two decimals."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         # Floats cannot represent cents exactly; make the caller say what they mean.
         raise ValidationError(field, "must be a Decimal, an int or a decimal string, not a float")
     try:
@@ -248,7 +258,20 @@ def check_amount(field: str, value: object) -> Decimal:
     return amount
 
 
-_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
 _KARTRA_DATE = re.compile(r"(\d{2}) (" + "|".join(_MONTHS) + r") (\d{4})")
 _KARTRA_HOUR = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
@@ -260,7 +283,9 @@ def check_calendar_date(field: str, value: object) -> str:
     text = check_text(field, value, allow_empty=False)
     match = _KARTRA_DATE.fullmatch(text)
     if match is None:
-        raise ValidationError(field, f"{text!r} is not in Kartra's 'DD Mmm YYYY' format (e.g. '16 Jan 2019')")
+        raise ValidationError(
+            field, f"{text!r} is not in Kartra's 'DD Mmm YYYY' format (e.g. '16 Jan 2019')"
+        )
     try:
         date(int(match[3]), _MONTHS.index(match[2]) + 1, int(match[1]))
     except ValueError as exc:
@@ -269,7 +294,7 @@ def check_calendar_date(field: str, value: object) -> str:
 
 
 def check_calendar_hour(field: str, value: object) -> str:
-    """An hour as Kartra wants it, ``HH:MM`` in US Eastern time (a ``time`` is formatted for you)."""
+    """An hour as Kartra wants it, ``HH:MM`` US Eastern (a ``time`` is formatted for you)."""
     if isinstance(value, time):
         return f"{value.hour:02d}:{value.minute:02d}"
     text = check_text(field, value, allow_empty=False)

@@ -45,7 +45,9 @@ def to_request(call: Call) -> dict[str, Any]:
     if isinstance(call, GetLead):
         locator: dict[str, Any] = {"id": call.id} if call.id is not None else {"email": call.email}
         return {"get_lead": locator}
-    raise UsageError(f"cannot send {type(call).__name__}; build a call with LeadRequest, AccountCall or GetLead")
+    raise UsageError(
+        f"cannot send {type(call).__name__}; build a call with LeadRequest, AccountCall or GetLead"
+    )
 
 
 def encode(call: Call, credentials: Credentials) -> bytes:

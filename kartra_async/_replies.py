@@ -16,7 +16,7 @@ import attrs
 from ._errors import MalformedReply
 
 if TYPE_CHECKING:
-    from ._records import (
+    from .records import (
         CustomFieldDefinition,
         LeadProfile,
         SubscriptionDetails,
@@ -57,7 +57,7 @@ class ActionResult:
 
 def _records() -> Any:
     # Imported on first use: most replies never need the typed records.
-    from . import _records as records
+    from . import records
 
     return records
 

@@ -1,0 +1,280 @@
+"""Settling one call: retries by idempotency, reconciliation of lost writes, and upsert.
+
+Kartra has no idempotency keys, so a lost reply to a write is a question, not a failure: did
+it happen? The answers (docs: "Retries by idempotency"):
+
+- reads and set-state commands are resent;
+- ``create_lead`` is *reconciled*: the lead is looked up by email; absent → the call never ran,
+  so it is resent whole; present → it ran, so only the chain's safe actions are re-applied on a
+  ``search`` chain;
+- points and money moves are never resent: the caller gets ``OutcomeUnknown`` naming them
+  (after the chain's safe actions were re-applied, so the lead id is still known).
+
+The decisions themselves are pure (``_retry.decide``); this module only carries them out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Final
+
+from ._actions import Action, CreateCustomField, CreateLead, EditLead, SearchLead, UpsertLead
+from ._builder import AccountCall, Call, GetLead, LeadCall, LeadRequest, lead_email
+from ._errors import (
+    KartraError,
+    LeadAlreadyExists,
+    LeadNotFound,
+    MalformedReply,
+    NetworkError,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+)
+from ._outcome import Trace
+from ._replies import Reply
+from ._retry import FailureKind, RetryBudget, Verdict, decide, strictest
+from ._safety import Safety
+
+if TYPE_CHECKING:
+    from ._client import KartraClient
+
+logger = logging.getLogger("kartra_async")
+
+#: How many times a reconciliation may find "never ran" and resend before giving up.
+MAX_RECONCILE_ROUNDS: Final = 3
+#: Weight of the newest observation in the adaptive upsert's "lead already exists" rate.
+UPSERT_SMOOTHING: Final = 0.1
+_SAFE: Final = frozenset({Safety.READ, Safety.REPEATABLE})
+
+
+def decision_safety(call: Call) -> Safety:
+    """The safety the retry policy should treat ``call`` with.
+
+    A lead chain whose writes can be checked (a create, a rename) or that carries safe actions
+    besides never-replay ones is reconciled: the safe part is re-applied and only the
+    never-replay actions are reported unknown.
+    """
+    if isinstance(call, GetLead):
+        return Safety.READ
+    safety = strictest(action.action_safety for action in call.actions)
+    if isinstance(call, LeadCall) and safety is Safety.NEVER:
+        opener = call.opener
+        checkable = isinstance(opener, CreateLead) or (
+            isinstance(opener, EditLead) and opener.new_email is not None
+        )
+        has_safe = any(action.action_safety in _SAFE for action in call.actions[1:])
+        if checkable or has_safe:
+            return Safety.RECONCILE
+    renames = isinstance(call, LeadCall) and getattr(call.opener, "new_email", None) is not None
+    if renames and safety is not Safety.NEVER:
+        # Resending a rename after it landed finds no lead under the old email.
+        return Safety.RECONCILE
+    return safety
+
+
+def _failure_kind(error: KartraError) -> FailureKind:
+    if isinstance(error, RateLimited):
+        return FailureKind.RATE_LIMITED
+    if isinstance(error, NetworkError):
+        return FailureKind.AMBIGUOUS if error.may_have_been_sent else FailureKind.NOT_SENT
+    if isinstance(error, (ServerError, MalformedReply)):
+        return FailureKind.AMBIGUOUS
+    return FailureKind.API
+
+
+class Sender:
+    """Carries out the retry policy for one client. Shared by ``send`` and every stream worker."""
+
+    def __init__(
+        self,
+        client: KartraClient,
+        *,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._client = client
+        self.budget = RetryBudget()
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._sleep = sleep
+        #: Smoothed share of upserts that found the lead already there.
+        self.existing_rate = 0.0
+
+    async def send(self, call: Call, trace: Trace | None = None) -> Reply:
+        """Settle ``call``: a ``Reply``, or the error that ends it."""
+        trace = trace if trace is not None else Trace()
+        if isinstance(call, LeadCall) and isinstance(call.opener, UpsertLead):
+            return await self._upsert(call, call.opener, trace)
+        return await self._settle(call, trace, refresh_fields=False, rounds=0)
+
+    async def _settle(
+        self, call: Call, trace: Trace, *, refresh_fields: bool, rounds: int
+    ) -> Reply:
+        safety = decision_safety(call)
+        policy = self._client.retry_policy
+        started = self._clock()
+        attempt = 0
+        self.budget.record_first_attempt()
+        while True:
+            attempt += 1
+            trace.calls += 1
+            try:
+                return await self._client.send_once(call)
+            except (RateLimited, NetworkError, ServerError, MalformedReply) as exc:
+                error: KartraError = exc
+            kind = _failure_kind(error)
+            if kind is FailureKind.RATE_LIMITED:
+                trace.rate_limited += 1
+            decision = decide(
+                kind, safety, attempt, self._clock() - started, policy, self.budget, self._rng
+            )
+            if decision.verdict is Verdict.RETRY:
+                trace.retries += 1
+                logger.info(
+                    "retrying %s for %s after %s (%s), in %.2f s",
+                    _cmds(call),
+                    lead_email(call) or "account",
+                    type(error).__name__,
+                    decision.reason,
+                    decision.delay,
+                )
+                await self._sleep(decision.delay)
+                continue
+            if decision.verdict is Verdict.RECONCILE and rounds < MAX_RECONCILE_ROUNDS:
+                trace.reconciled = True
+                logger.info(
+                    "reconciling %s for %s after %s: %s",
+                    _cmds(call),
+                    lead_email(call) or "account",
+                    type(error).__name__,
+                    decision.reason,
+                )
+                return await self._reconcile(
+                    call, error, trace, refresh_fields=refresh_fields, rounds=rounds + 1
+                )
+            if decision.verdict in (Verdict.OUTCOME_UNKNOWN, Verdict.RECONCILE):
+                raise OutcomeUnknown(_unsafe_cmds(call), error, email=lead_email(call)) from error
+            raise error
+
+    async def _reconcile(
+        self, call: Call, cause: KartraError, trace: Trace, *, refresh_fields: bool, rounds: int
+    ) -> Reply:
+        if isinstance(call, AccountCall):
+            return await self._reconcile_account(call, cause, trace, rounds)
+        if not isinstance(call, LeadCall):  # GetLead is a read; it never gets here
+            raise cause
+        opener = call.opener
+        never = tuple(a.wire_cmd for a in call.actions[1:] if a.action_safety not in _SAFE)
+        safe = tuple(a for a in call.actions[1:] if a.action_safety in _SAFE)
+        probe = None
+        if isinstance(opener, CreateLead):
+            probe = call.lead.email
+        elif isinstance(opener, EditLead) and opener.new_email is not None:
+            probe = opener.new_email
+        follow: LeadCall
+        if probe is not None:
+            if not await self._lead_exists(probe, trace):
+                logger.info("reconciled %s: it never ran; sending it again", _cmds(call))
+                return await self._settle(call, trace, refresh_fields=refresh_fields, rounds=rounds)
+            head: Action = SearchLead()
+            lead = LeadRequest(email=probe)
+            if refresh_fields:
+                # An upsert wants the fields set whether the lead is new or old: edit is repeatable.
+                head, lead = EditLead(), call.lead
+            follow = LeadCall(lead=lead, actions=(head, *safe))
+        else:
+            follow = LeadCall(lead=call.lead, actions=(opener, *safe))
+        reply = await self._settle(follow, trace, refresh_fields=False, rounds=rounds)
+        if never:
+            raise OutcomeUnknown(never, cause, email=lead_email(call), reply=reply) from cause
+        return reply
+
+    async def _reconcile_account(
+        self, call: AccountCall, cause: KartraError, trace: Trace, rounds: int
+    ) -> Reply:
+        listing = AccountCall().retrieve_custom_fields()
+        existing_reply = await self._settle(listing, trace, refresh_fields=False, rounds=rounds)
+        existing = {definition.identifier for definition in existing_reply.custom_fields}
+        remaining = tuple(
+            action
+            for action in call.actions
+            if not (
+                isinstance(action, CreateCustomField) and action.custom_field_identifier in existing
+            )
+        )
+        if not remaining:
+            logger.info("reconciled %s: it had been applied", _cmds(call))
+            return existing_reply
+        return await self._settle(
+            AccountCall(actions=remaining), trace, refresh_fields=False, rounds=rounds
+        )
+
+    async def _lead_exists(self, email: str, trace: Trace) -> bool:
+        try:
+            await self._settle(
+                LeadRequest(email=email).search(), trace, refresh_fields=False, rounds=0
+            )
+        except LeadNotFound:
+            return False
+        return True
+
+    # --- upsert ------------------------------------------------------------------------------
+
+    def choose_strategy(self, requested: str) -> str:
+        """The strategy an upsert will use: the requested one, or the cheaper one by hit rate."""
+        if requested != "adaptive":
+            return requested
+        return "edit-first" if self.existing_rate > 0.5 else "create-first"
+
+    def _observe(self, existed: bool) -> None:
+        self.existing_rate += UPSERT_SMOOTHING * (float(existed) - self.existing_rate)
+
+    async def _upsert(self, call: LeadCall, opener: UpsertLead, trace: Trace) -> Reply:
+        rest = call.actions[1:]
+        create = LeadCall(lead=call.lead, actions=(CreateLead(), *rest))
+        edit = LeadCall(lead=call.lead, actions=(EditLead(), *rest))
+        strategy = self.choose_strategy(opener.strategy)
+        if strategy == "create-first":
+            try:
+                reply = await self._settle(create, trace, refresh_fields=True, rounds=0)
+                existed = False
+            except LeadAlreadyExists as exc:
+                if exc.action_index not in (0, None):
+                    raise
+                reply = await self._settle(edit, trace, refresh_fields=False, rounds=0)
+                existed = True
+        else:
+            try:
+                reply = await self._settle(edit, trace, refresh_fields=False, rounds=0)
+                existed = True
+            except LeadNotFound as exc:
+                if exc.action_index not in (0, None):
+                    raise
+                try:
+                    reply = await self._settle(create, trace, refresh_fields=True, rounds=0)
+                    existed = False
+                except LeadAlreadyExists:
+                    # Created by someone else between our two calls: edit after all.
+                    reply = await self._settle(edit, trace, refresh_fields=False, rounds=0)
+                    existed = True
+        self._observe(existed)
+        trace.upsert = "updated" if existed else "created"
+        return reply
+
+
+def _cmds(call: Call) -> str:
+    if isinstance(call, GetLead):
+        return "get_lead"
+    return "+".join(action.wire_cmd for action in call.actions)
+
+
+def _unsafe_cmds(call: Call) -> tuple[str, ...]:
+    if isinstance(call, GetLead):
+        return ("get_lead",)
+    unsafe = tuple(a.wire_cmd for a in call.actions if a.action_safety not in _SAFE)
+    return unsafe or tuple(a.wire_cmd for a in call.actions)
