@@ -1,0 +1,1 @@
+"""Tests of receiving Kartra outbound events and IPNs."""
