@@ -175,6 +175,16 @@ class KartraClient:
         self._check_open()
         return await self._sender.send(call)
 
+    async def recover(self, call: Call) -> Reply:
+        """Settle a call that may already have been sent by a run that died mid-call.
+
+        For resuming interrupted jobs: creates are looked up and resent only if absent,
+        set-state actions re-applied, never-replay actions (points, money) left out and
+        reported in ``OutcomeUnknown``, so nothing is applied twice.
+        """
+        self._check_open()
+        return await self._sender.recover(call)
+
     def stream(
         self,
         calls: Iterable[Call] | AsyncIterable[Call],

@@ -267,6 +267,13 @@ class Sender:
         return reply
 
 
+class OutcomeInterrupted(KartraError):
+    """The cause recorded when a call was in flight in a run that was interrupted."""
+
+    def __init__(self) -> None:
+        super().__init__("the call was in flight when an earlier run was interrupted")
+
+
 def _cmds(call: Call) -> str:
     if isinstance(call, GetLead):
         return "get_lead"
