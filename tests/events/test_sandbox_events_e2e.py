@@ -19,8 +19,13 @@ async def test_pushed_lead_arrives_as_typed_events() -> None:
         Sandbox(webhook_url=str(receiver.make_url("/kartra"))) as sandbox,
     ):
         sandbox.seed(tags=["VIP"], lists=["Newsletter"])
-        credentials = sandbox.credentials.as_dict()
-        async with KartraClient(base_url=sandbox.url, **credentials) as client:
+        keys = sandbox.credentials
+        async with KartraClient(
+            base_url=sandbox.url,
+            app_id=keys.app_id,
+            api_key=keys.api_key,
+            api_password=keys.api_password,
+        ) as client:
             call = (
                 LeadRequest(email="ada@example.com", first_name="Ada")
                 .create()
