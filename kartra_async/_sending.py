@@ -112,6 +112,34 @@ class Sender:
             return await self._upsert(call, call.opener, trace)
         return await self._settle(call, trace, refresh_fields=False, rounds=0)
 
+    async def recover(self, call: Call, trace: Trace | None = None) -> Reply:
+        """Settle a call that may already have been sent by an earlier run that died mid-call.
+
+        Reads and set-state chains are simply sent; creates and renames are reconciled first
+        (looked up, resent only if absent); upserts run again with their safe actions; any
+        never-replay action is left out and reported in ``OutcomeUnknown``.
+        """
+        trace = trace if trace is not None else Trace()
+        if isinstance(call, GetLead):
+            return await self._settle(call, trace, refresh_fields=False, rounds=0)
+        cause = OutcomeInterrupted()
+        if isinstance(call, LeadCall) and isinstance(call.opener, UpsertLead):
+            never = tuple(a.wire_cmd for a in call.actions[1:] if a.action_safety not in _SAFE)
+            safe = tuple(a for a in call.actions[1:] if a.action_safety in _SAFE)
+            reply = await self._upsert(
+                LeadCall(lead=call.lead, actions=(call.opener, *safe)), call.opener, trace
+            )
+            if never:
+                raise OutcomeUnknown(never, cause, email=call.lead.email, reply=reply)
+            return reply
+        safety = decision_safety(call)
+        if safety in _SAFE:
+            return await self._settle(call, trace, refresh_fields=False, rounds=0)
+        if safety is Safety.NEVER:
+            raise OutcomeUnknown(_unsafe_cmds(call), cause, email=lead_email(call))
+        trace.reconciled = True
+        return await self._reconcile(call, cause, trace, refresh_fields=False, rounds=1)
+
     async def _settle(
         self, call: Call, trace: Trace, *, refresh_fields: bool, rounds: int
     ) -> Reply:
