@@ -19,7 +19,7 @@ from ._actions import (
     Recurrence,
 )
 from ._builder import AccountCall, Call, GetLead, LeadCall, LeadRequest
-from ._bulk import OutcomeStream
+from ._bulk import OutcomeStream, Recover
 from ._client import KartraClient
 from ._errors import (
     AccountInactive,
@@ -131,6 +131,7 @@ __all__ = [
     "Progress",
     "RateLimited",
     "RawResponse",
+    "Recover",
     "Recurrence",
     "Reply",
     "RequestShapeError",

@@ -32,6 +32,17 @@ _DONE: Final = object()
 
 
 @attrs.frozen
+class Recover:
+    """Wrap a stream input that may already have been sent (in flight when a run died).
+
+    The stream settles it with ``KartraClient.recover``: checked before anything is resent,
+    never-replay actions reported as unknown. The ``Outcome.call`` is the wrapped call.
+    """
+
+    call: Call
+
+
+@attrs.frozen
 class _Failure:
     """An exception from the caller's iterable or a worker bug, to re-raise in the consumer."""
 
@@ -47,7 +58,7 @@ class OutcomeStream:
     def __init__(
         self,
         client: KartraClient,
-        calls: Iterable[Call] | AsyncIterable[Call],
+        calls: Iterable[Call | Recover] | AsyncIterable[Call | Recover],
         *,
         concurrency: int = 8,
         ordered: bool = False,
@@ -124,7 +135,7 @@ class OutcomeStream:
         for _ in range(self._concurrency):
             await self._inbox.put(_DONE)
 
-    async def _enqueue(self, index: int, call: Call) -> None:
+    async def _enqueue(self, index: int, call: Call | Recover) -> None:
         await self._window.acquire()
         self.progress.started += 1
         await self._inbox.put((index, call))
@@ -137,13 +148,18 @@ class OutcomeStream:
                 item = await self._inbox.get()
                 if item is _DONE:
                     break
-                index, call = cast(tuple[int, Call], item)
+                index, item_call = cast(tuple[int, Call | Recover], item)
                 trace = Trace()
                 started = clock()
                 reply = None
                 error: KartraError | None = None
                 try:
-                    reply = await sender.send(call, trace)
+                    if isinstance(item_call, Recover):
+                        call = item_call.call
+                        reply = await sender.recover(call, trace)
+                    else:
+                        call = item_call
+                        reply = await sender.send(call, trace)
                 except KartraError as exc:
                     error = exc
                     if isinstance(exc, OutcomeUnknown):

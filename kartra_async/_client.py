@@ -24,7 +24,7 @@ from ._replies import Reply
 from ._transport import DEFAULT_BASE_URL, AiohttpTransport, Timeouts, Transport
 
 if TYPE_CHECKING:
-    from ._bulk import OutcomeStream
+    from ._bulk import OutcomeStream, Recover
     from ._outcome import Outcome
     from ._retry import RetryPolicy
     from .records import CustomFieldDefinition, LeadProfile
@@ -187,7 +187,7 @@ class KartraClient:
 
     def stream(
         self,
-        calls: Iterable[Call] | AsyncIterable[Call],
+        calls: Iterable[Call | Recover] | AsyncIterable[Call | Recover],
         *,
         concurrency: int = 8,
         ordered: bool = False,
