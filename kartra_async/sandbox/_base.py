@@ -10,6 +10,7 @@ import attrs
 
 from .._form import PhpArray, PhpValue
 from ._state import Lead, SandboxAccount
+from ._views import outbound_lead
 
 #: A command's extra reply data, merged into its ``{cmd: {...}}`` entry.
 Data = dict[str, Any]
@@ -28,11 +29,15 @@ class Fail(Exception):
 
 @attrs.define(slots=True)
 class Event:
-    """An outbound event to post: ``action`` and its ``action_details`` for ``lead``."""
+    """An outbound event: ``action``, its ``action_details`` and the lead as it was then."""
 
     action: str
     details: dict[str, Any]
-    lead: Lead
+    lead: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body Kartra posts (fact sheet §7.1)."""
+        return {"lead": self.lead, "action": self.action, "action_details": self.details}
 
 
 @attrs.define(slots=True)
@@ -52,7 +57,8 @@ class Context:
         if self.emit and self.lead is not None:
             if self.events is None:
                 self.events = []
-            self.events.append(Event(action, details, self.lead))
+            lead = outbound_lead(self.account, self.lead, self.now)
+            self.events.append(Event(action, details, lead))
 
     def subject(self) -> Lead:
         """The lead of a lead-scoped command (resolved by the engine before the call)."""

@@ -32,7 +32,6 @@ from ._faults import FaultKind, FaultRule, Faults
 from ._ratelimit import SlidingWindow
 from ._snapshot import export_account, load_account
 from ._state import SandboxAccount
-from ._views import outbound_lead
 from ._webhook import WebhookEmitter
 
 _JSON = "application/json"
@@ -244,15 +243,8 @@ class Sandbox:
     def _post_events(self, outcome: Outcome) -> None:
         assert self._webhook is not None
         assert outcome.events is not None
-        now = self.account.now()
         for event in outcome.events:
-            self._webhook.emit(
-                {
-                    "lead": outbound_lead(self.account, event.lead, now),
-                    "action": event.action,
-                    "action_details": event.details,
-                }
-            )
+            self._webhook.emit(event.payload())
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep, cut short when the sandbox closes; True when it was cut short."""

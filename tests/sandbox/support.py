@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ def fixed_clock() -> float:
 
 
 def chain(
-    email: str | None, *actions: dict[str, FormValue], **lead: FormValue
+    email: str | None, *actions: Mapping[str, FormValue], **lead: FormValue
 ) -> dict[str, FormValue]:
     """A request payload: ``lead`` (with ``email`` when given) and the actions."""
     payload: dict[str, FormValue] = {"actions": list(actions)}

@@ -51,7 +51,8 @@ def test_create_custom_field_then_use_it(run: Runner, account: SandboxAccount) -
         )
     )
     lead = account.lead_by_email("buyer@example.com")
-    assert lead is not None and lead.custom is not None
+    assert lead is not None
+    assert lead.custom is not None
     assert lead.custom[account.custom_fields["shoe-size_2"].id] == (int(large),)
 
 

@@ -156,7 +156,10 @@ def test_cancel_by_transaction_then_again(run: Runner, account: SandboxAccount) 
         "transaction_internal_subscription_id": str(sub.id),
     }
     assert (sub.status, sub.end) == ("Cancelled", NOW)
-    again = {"cmd": "cancel_transaction", "transaction_internal_subscription_id": sub.id}
+    again: dict[str, FormValue] = {
+        "cmd": "cancel_transaction",
+        "transaction_internal_subscription_id": sub.id,
+    }
     assert code(run(chain(None, again))) == 252
 
 
@@ -228,7 +231,7 @@ def test_modify_errors(
         sub.status = "Terminated"
     elif setup == "failing":
         sub.gateway_fails = True
-    action = {
+    action: dict[str, FormValue] = {
         "cmd": "modify_subscription_status",
         "subscription_id": sub.id,
         "subscription_status_modification": change,
@@ -305,7 +308,7 @@ EDIT_CASES: list[tuple[dict[str, FormValue], int]] = [
         },
         280,
     ),
-    # Everything is validated before anything applies: a good amount with a bad quantity changes nothing.
+    # All parameters are checked before any applies: good amount + bad quantity change nothing.
     ({"subscription_amount": "50", "subscription_product_quantity": "0"}, 276),
 ]
 

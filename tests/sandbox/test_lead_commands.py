@@ -69,7 +69,8 @@ def test_create_lead_stores_profile_and_custom_fields(run: Runner, account: Sand
     assert values["company_size"] == "50"
     assert values["colour"] == [{"option_id": blue, "option_value": "blue"}]
     assert [item["option_value"] for item in values["interests"]] == ["video", "events"]
-    assert values["gender"] == [] and values["notes_long"] == ""
+    assert values["gender"] == []
+    assert values["notes_long"] == ""
     assert profile["lead_preferred_time_zone"] == "Europe/London"
 
 
@@ -157,7 +158,8 @@ def test_edit_lead_id_wins_over_email(run: Runner, account: SandboxAccount) -> N
     run(chain(BUYER, {"cmd": "edit_lead"}, id=payer.id, first_name="Changed"))
     assert payer.field("first_name") == "Changed"
     buyer = account.lead_by_email(BUYER)
-    assert buyer is not None and buyer.field("first_name") == "Bea"
+    assert buyer is not None
+    assert buyer.field("first_name") == "Bea"
 
 
 @pytest.mark.parametrize(
