@@ -1,4 +1,6 @@
 """Imports every sub-command module so that each registers itself on ``main``."""
 
 from __future__ import annotations
+
 from . import _listen_cmd  # noqa: F401
+from ._sandbox_cmd import sandbox_command  # noqa: F401

@@ -174,19 +174,21 @@ def load_account(
         _load_lead(account, row, clock)
     by_email = {lead.email.lower(): lead.id for lead in account.leads.values()}
     for row in data.get("transactions", ()):
-        values = _resolve(dict(row), by_email, clock)
+        values = _resolve(dict(row), by_email, "date", clock)
         account.transactions[values["id"]] = Transaction(**values)
     for row in data.get("subscriptions", ()):
-        values = _resolve(dict(row), by_email, clock)
+        values = _resolve(dict(row), by_email, "start", clock)
         account.subscriptions[values["id"]] = Subscription(**values)
     return account
 
 
-def _resolve(values: dict[str, Any], by_email: Mapping[str, int], clock: float) -> dict[str, Any]:
+def _resolve(
+    values: dict[str, Any], by_email: Mapping[str, int], time_key: str, clock: float
+) -> dict[str, Any]:
+    # A stable export names the lead by email and leaves the row's time out.
     if isinstance(values.get("lead_id"), str):
         values["lead_id"] = by_email.get(values["lead_id"].lower(), 0)
-    for key in ("date", "start"):
-        values.setdefault(key, clock)
+    values.setdefault(time_key, clock)
     return values
 
 
