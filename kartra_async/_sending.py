@@ -204,29 +204,64 @@ class Sender:
             probe = call.lead.email
         elif isinstance(opener, EditLead) and opener.new_email is not None:
             probe = opener.new_email
-        follow: LeadCall
-        if probe is not None:
-            if not await self._lead_exists(probe, trace):
-                logger.info("reconciled %s: it never ran; sending it again", _cmds(call))
-                return await self._settle(call, trace, refresh_fields=refresh_fields, rounds=rounds)
-            head: Action = SearchLead()
-            lead = LeadRequest(email=probe)
-            if refresh_fields:
-                # An upsert wants the fields set whether the lead is new or old: edit is repeatable.
-                head, lead = EditLead(), call.lead
-            follow = LeadCall(lead=lead, actions=(head, *safe))
-        else:
-            follow = LeadCall(lead=call.lead, actions=(opener, *safe))
-        reply = await self._settle(follow, trace, refresh_fields=False, rounds=rounds)
+        try:
+            reply = await self._reconcile_lead(
+                call, probe, safe, trace, refresh_fields=refresh_fields, rounds=rounds
+            )
+        except (RateLimited, NetworkError, ServerError, MalformedReply, OutcomeUnknown) as exc:
+            # The read-back (or the re-application) failed too: the first attempt may still
+            # have landed, so this is not a plain failure of the call.
+            logger.info("reconciling %s failed: %s", _cmds(call), type(exc).__name__)
+            raise OutcomeUnknown(_unsafe_cmds(call), cause, email=lead_email(call)) from exc
+        if reply is None:
+            # It never ran: the whole call was sent again and settled.
+            return await self._settle(call, trace, refresh_fields=refresh_fields, rounds=rounds)
         if never:
             raise OutcomeUnknown(never, cause, email=lead_email(call), reply=reply) from cause
         return reply
+
+    async def _reconcile_lead(
+        self,
+        call: LeadCall,
+        probe: str | None,
+        safe: tuple[Action, ...],
+        trace: Trace,
+        *,
+        refresh_fields: bool,
+        rounds: int,
+    ) -> Reply | None:
+        """Re-apply the safe part of ``call`` once its opener is known to have run.
+
+        None when the lookup shows the opener never ran (the caller resends it whole).
+        """
+        if probe is None:
+            logger.debug("reconciled %s: re-applying its safe actions", _cmds(call))
+            follow = LeadCall(lead=call.lead, actions=(call.opener, *safe))
+            return await self._settle(follow, trace, refresh_fields=False, rounds=rounds)
+        found = await self._lookup(probe, trace)
+        if found is None:
+            logger.debug("reconciled %s: it never ran; sending it again", _cmds(call))
+            return None
+        logger.debug("reconciled %s: it ran; re-applying its safe actions", _cmds(call))
+        if refresh_fields:
+            # An upsert wants the fields set whether the lead is new or old: edit is repeatable.
+            follow = LeadCall(lead=call.lead, actions=(EditLead(), *safe))
+        elif safe:
+            follow = LeadCall(lead=LeadRequest(email=probe), actions=(SearchLead(), *safe))
+        else:
+            # The lookup's reply already carries the lead's id: nothing is left to send.
+            return found
+        return await self._settle(follow, trace, refresh_fields=False, rounds=rounds)
 
     async def _reconcile_account(
         self, call: AccountCall, cause: KartraError, trace: Trace, rounds: int
     ) -> Reply:
         listing = AccountCall().retrieve_custom_fields()
-        existing_reply = await self._settle(listing, trace, refresh_fields=False, rounds=rounds)
+        try:
+            existing_reply = await self._settle(listing, trace, refresh_fields=False, rounds=rounds)
+        except (RateLimited, NetworkError, ServerError, MalformedReply) as exc:
+            logger.info("reconciling %s failed: %s", _cmds(call), type(exc).__name__)
+            raise OutcomeUnknown(_unsafe_cmds(call), cause) from exc
         existing = {definition.identifier for definition in existing_reply.custom_fields}
         remaining = tuple(
             action
@@ -236,20 +271,21 @@ class Sender:
             )
         )
         if not remaining:
-            logger.info("reconciled %s: it had been applied", _cmds(call))
+            logger.debug("reconciled %s: it had been applied", _cmds(call))
             return existing_reply
+        logger.debug("reconciled %s: sending what is missing", _cmds(call))
         return await self._settle(
             AccountCall(actions=remaining), trace, refresh_fields=False, rounds=rounds
         )
 
-    async def _lead_exists(self, email: str, trace: Trace) -> bool:
+    async def _lookup(self, email: str, trace: Trace) -> Reply | None:
+        """``search_lead`` for ``email``: its reply, or None when no such lead exists."""
         try:
-            await self._settle(
+            return await self._settle(
                 LeadRequest(email=email).search(), trace, refresh_fields=False, rounds=0
             )
         except LeadNotFound:
-            return False
-        return True
+            return None
 
     # --- upsert ------------------------------------------------------------------------------
 

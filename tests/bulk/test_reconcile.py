@@ -1,0 +1,249 @@
+"""Reconciliation of lost replies, one targeted sandbox fault at a time (issue 4, item 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kartra_async import (
+    AccountCall,
+    KartraClient,
+    LeadRequest,
+    NetworkError,
+    OutcomeUnknown,
+    Recover,
+)
+from kartra_async.sandbox import FaultKind, Sandbox
+
+from .support import records_for
+
+# Faults that leave the command committed but the reply lost or unreadable.
+AFTER_COMMIT = [
+    pytest.param(FaultKind.RESET_AFTER, {}, id="reset-after"),
+    pytest.param(FaultKind.MALFORMED_JSON, {}, id="malformed-json"),
+    pytest.param(FaultKind.TRUNCATED_JSON, {}, id="truncated-json"),
+    pytest.param(FaultKind.HTTP_503, {"after_commit": True}, id="503-after-commit"),
+]
+# Faults that stop the call before the command ran.
+BEFORE_COMMIT = [
+    pytest.param(FaultKind.RESET_BEFORE, {}, id="reset-before"),
+    pytest.param(FaultKind.HTTP_500, {}, id="500"),
+    pytest.param(FaultKind.HTTP_502, {}, id="502"),
+]
+
+
+def cmds_sent(sandbox: Sandbox, address: str) -> list[tuple[str, ...]]:
+    """The cmds of every call the sandbox saw about ``address``, in order."""
+    return [record.cmds for record in records_for(sandbox, address)]
+
+
+@pytest.mark.parametrize(("kind", "options"), AFTER_COMMIT)
+async def test_lost_reply_after_create_commit_reapplies_safe_actions_on_search_chain(
+    sandbox: Sandbox, client: KartraClient, kind: FaultKind, options: dict[str, bool]
+) -> None:
+    address = "ann@example.com"
+    sandbox.faults.force(kind, cmds="create_lead", **options)
+    before = sandbox.account.lead_count()
+
+    reply = await client.send(
+        LeadRequest(email=address).create().assign_tag("VIP").subscribe("Newsletter")
+    )
+
+    lead = sandbox.account.lead_by_email(address)
+    assert lead is not None
+    assert sandbox.account.lead_count() == before + 1
+    assert reply.lead_id == lead.id
+    sent = cmds_sent(sandbox, address)
+    assert sent.count(("create_lead", "assign_tag", "subscribe_lead_to_list")) == 1
+    assert sent[-1] == ("search_lead", "assign_tag", "subscribe_lead_to_list")
+    assert lead.tags == [sandbox.account.tags["VIP"]]
+    assert list(lead.lists or {}) == [sandbox.account.lists["Newsletter"]]
+
+
+@pytest.mark.parametrize(("kind", "options"), BEFORE_COMMIT)
+async def test_lost_reply_before_commit_lookup_misses_and_resends_whole(
+    sandbox: Sandbox, client: KartraClient, kind: FaultKind, options: dict[str, bool]
+) -> None:
+    address = "bob@example.com"
+    sandbox.faults.force(kind, cmds="create_lead", **options)
+    chain = ("create_lead", "assign_tag", "give_points_to_lead")
+
+    reply = await client.send(LeadRequest(email=address).create().assign_tag("VIP").give_points(7))
+
+    lead = sandbox.account.lead_by_email(address)
+    assert lead is not None
+    assert reply.lead_id == lead.id
+    # The failed attempt, the lookup that missed, then the whole chain again, once.
+    assert cmds_sent(sandbox, address) == [chain, ("search_lead",), chain]
+    assert lead.score == 7
+
+
+async def test_create_with_points_and_lost_reply_is_outcome_unknown_with_lead_id(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    address = "cat@example.com"
+    sandbox.faults.force(FaultKind.RESET_AFTER, cmds="create_lead")
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.send(LeadRequest(email=address).create().give_points(5).assign_tag("VIP"))
+
+    lead = sandbox.account.lead_by_email(address)
+    assert lead is not None
+    error = caught.value
+    assert error.cmds == ("give_points_to_lead",)
+    assert error.email == address
+    assert isinstance(error.cause, NetworkError)
+    assert error.reply is not None
+    assert error.reply.lead_id == lead.id
+    # The points went in once, with the lost call, and were never replayed.
+    assert lead.score == 5
+    assert all("give_points_to_lead" not in cmds for cmds in cmds_sent(sandbox, address)[1:])
+    assert lead.tags == [sandbox.account.tags["VIP"]]
+
+
+async def test_create_with_only_points_and_lost_reply_needs_no_extra_call(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    address = "dan@example.com"
+    sandbox.faults.force(FaultKind.RESET_AFTER, cmds="create_lead")
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.send(LeadRequest(email=address).create().give_points(5))
+
+    lead = sandbox.account.lead_by_email(address)
+    assert lead is not None
+    assert caught.value.reply is not None
+    assert caught.value.reply.lead_id == lead.id
+    # The lookup already proved the create: nothing is left to re-apply.
+    assert cmds_sent(sandbox, address) == [
+        ("create_lead", "give_points_to_lead"),
+        ("search_lead",),
+    ]
+
+
+async def test_points_on_existing_lead_with_lost_reply_is_never_resent(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    sandbox.faults.force(FaultKind.RESET_AFTER, cmds="give_points_to_lead")
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.send(LeadRequest(email="buyer@example.com").search().give_points(3))
+
+    assert caught.value.cmds == ("give_points_to_lead",)
+    assert cmds_sent(sandbox, "buyer@example.com") == [("search_lead", "give_points_to_lead")]
+
+
+async def test_lost_reply_to_create_custom_field_is_reconciled(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    sandbox.faults.force(FaultKind.RESET_AFTER, cmds="create_custom_field")
+
+    reply = await client.send(AccountCall().create_custom_field("shoe_size", "input_field"))
+
+    assert "shoe_size" in sandbox.account.custom_fields
+    assert "shoe_size" in {field.identifier for field in reply.custom_fields}
+    assert sandbox.stats.cmds["create_custom_field"] == 1
+    assert sandbox.stats.cmds["retrieve_custom_fields"] == 1
+
+
+async def test_create_custom_field_lost_before_commit_is_resent(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    sandbox.faults.force(FaultKind.RESET_BEFORE, cmds="create_custom_field")
+
+    await client.send(AccountCall().create_custom_field("shoe_size", "input_field"))
+
+    assert "shoe_size" in sandbox.account.custom_fields
+    assert sandbox.stats.cmds["create_custom_field"] == 2
+    assert sandbox.stats.faults["reset_before"] == 1
+
+
+@pytest.mark.parametrize(("kind", "options"), AFTER_COMMIT[:1] + BEFORE_COMMIT[:1])
+async def test_rename_with_lost_reply_is_checked_under_the_new_email(
+    sandbox: Sandbox, client: KartraClient, kind: FaultKind, options: dict[str, bool]
+) -> None:
+    old, new = "buyer@example.com", "bea.new@example.com"
+    lead_id = sandbox.account.leads_by_email[old]
+    sandbox.faults.force(kind, cmds="edit_lead", **options)
+
+    reply = await client.send(LeadRequest(email=old).edit(new_email=new).assign_tag("VIP"))
+
+    lead = sandbox.account.lead_by_id(lead_id)
+    assert lead is not None
+    assert lead.email == new
+    assert sandbox.account.lead_by_email(old) is None
+    assert reply.lead_id == lead_id
+    assert sandbox.account.tags["VIP"] in (lead.tags or [])
+    # Resending the rename blindly would have failed with "lead not found" under the old email.
+    assert sandbox.stats.replies["Error"] == (1 if kind is FaultKind.RESET_BEFORE else 0)
+
+
+async def test_recover_create_that_ran_reapplies_only_safe_actions(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    address = "eve@example.com"
+    call = LeadRequest(email=address).create().assign_tag("VIP").give_points(4)
+    await client.send(call)  # the earlier run's call, which landed; its reply was never read
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.recover(call)
+
+    lead = sandbox.account.lead_by_email(address)
+    assert lead is not None
+    assert lead.score == 4
+    assert caught.value.cmds == ("give_points_to_lead",)
+    assert caught.value.reply is not None
+    assert caught.value.reply.lead_id == lead.id
+    assert cmds_sent(sandbox, address)[1:] == [("search_lead",), ("search_lead", "assign_tag")]
+
+
+async def test_recover_create_that_never_ran_sends_it_whole(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    address = "fay@example.com"
+    call = LeadRequest(email=address).create().assign_tag("VIP").give_points(4)
+
+    reply = await client.recover(call)
+
+    lead = sandbox.account.lead_by_email(address)
+    assert lead is not None
+    assert reply.lead_id == lead.id
+    assert lead.score == 4
+
+
+async def test_recover_set_state_chain_is_simply_sent(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    reply = await client.recover(LeadRequest(email="buyer@example.com").search().assign_tag("VIP"))
+
+    assert reply.result("assign_tag") is not None
+    assert sandbox.stats.calls == 1
+
+
+async def test_recover_never_replay_only_call_sends_nothing(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.recover(AccountCall().refund_transaction(1))
+
+    assert caught.value.cmds == ("refund_transaction",)
+    assert sandbox.stats.calls == 0
+
+
+async def test_recover_wrapper_in_a_stream(sandbox: Sandbox, client: KartraClient) -> None:
+    landed = LeadRequest(email="gil@example.com").create().assign_tag("VIP")
+    await client.send(landed)
+    fresh = LeadRequest(email="hal@example.com").create().assign_tag("VIP")
+    lead_count = sandbox.account.lead_count()
+
+    outcomes = await client.send_many(
+        [Recover(landed), Recover(fresh), LeadRequest(email="buyer@example.com").search()]
+    )
+
+    assert [outcome.index for outcome in outcomes] == [0, 1, 2]
+    assert all(outcome.ok for outcome in outcomes)
+    assert outcomes[0].call == landed
+    assert outcomes[0].reconciled
+    assert outcomes[1].reconciled
+    assert not outcomes[2].reconciled
+    assert sandbox.account.lead_count() == lead_count + 1
+    assert sandbox.stats.cmds["create_lead"] == 2  # landed's first run, fresh once
