@@ -584,6 +584,9 @@ class EditSubscription(Action):
         if tax is not None:
             if isinstance(tax, bool) or not isinstance(tax, (int, Decimal)):
                 raise ValidationError("subscription_tax_percent", "must be a Decimal or an int")
+            # Decimal("NaN") would make the range comparison itself raise InvalidOperation.
+            if isinstance(tax, Decimal) and not tax.is_finite():
+                raise ValidationError("subscription_tax_percent", f"is not a number: {tax}")
             if not 0 <= tax <= 100:
                 raise ValidationError("subscription_tax_percent", "must be between 0 and 100")
 
@@ -591,8 +594,31 @@ class EditSubscription(Action):
 # --- the escape hatch --------------------------------------------------------------------------
 
 
+def _param_value(path: str, value: object) -> object:
+    # Keys become form keys: a bracket in one would inject other keys ("a][b"), so nested keys
+    # follow the identifier rule; lists and maps are frozen so the call stays immutable.
+    if value is None or isinstance(value, (bool, int, float, Decimal)):
+        return value
+    if isinstance(value, str):
+        return check_text(path, value)
+    if isinstance(value, Mapping):
+        return MappingProxyType(
+            {
+                check_identifier(f"{path} key", key): _param_value(f"{path}.{key}", item)
+                for key, item in value.items()
+            }
+        )
+    if isinstance(value, (list, tuple)):
+        return tuple(_param_value(f"{path}[{index}]", item) for index, item in enumerate(value))
+    raise ValidationError(path, f"cannot be sent as a form value: {type(value).__name__}")
+
+
 def _frozen_params(value: Mapping[str, object]) -> Mapping[str, object]:
-    return MappingProxyType(dict(value))
+    if not isinstance(value, Mapping):
+        raise ValidationError("params", "must be a mapping of parameter names to values")
+    return MappingProxyType(
+        {key: _param_value(f"params.{key}", item) for key, item in value.items()}
+    )
 
 
 @attrs.frozen

@@ -282,7 +282,7 @@ class LeadCall:
         """Ask for the lead's subscriptions (``retrieve_subscriptions_from_lead``)."""
         return self._then(RetrieveSubscriptions())
 
-    def then(self, cmd: str, *, safety: Safety = Safety.NEVER, **params: object) -> LeadCall:
+    def then(self, cmd: str, /, *, safety: Safety = Safety.NEVER, **params: object) -> LeadCall:
         """Append a command this library does not know yet, with its parameters.
 
         ``safety`` says what a lost reply means for it; unknown commands are never replayed.
@@ -404,7 +404,9 @@ class AccountCall:
             )
         )
 
-    def then(self, cmd: str, *, safety: Safety = Safety.NEVER, **params: object) -> AccountCall:
+    def then(
+        self, cmd: str, /, *, safety: Safety = Safety.NEVER, **params: object
+    ) -> AccountCall:
         """Append an account-level command this library does not know yet."""
         return self._then(Custom(cmd, params, safety, "account"))
 
