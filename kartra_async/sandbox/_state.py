@@ -328,14 +328,14 @@ class SandboxAccount:
         for name, value in fields.items():
             lead.set_field(name, value)
         self.leads[lead.id] = lead
-        self.leads_by_email[email.lower()] = lead.id
+        self.leads_by_email[_index_key(email)] = lead.id
         return lead
 
     def change_email(self, lead: Lead, new_email: str) -> None:
         """Move a lead to a new email, keeping the index consistent."""
         del self.leads_by_email[lead.email.lower()]
         lead.email = new_email
-        self.leads_by_email[new_email.lower()] = lead.id
+        self.leads_by_email[_index_key(new_email)] = lead.id
 
     def delete_lead(self, lead: Lead) -> None:
         """Soft-delete a lead: its email stays reserved and commands answer 245."""
@@ -403,6 +403,12 @@ class SandboxAccount:
     def lead_count(self) -> int:
         """How many leads are stored, deleted ones included."""
         return len(self.leads)
+
+
+def _index_key(email: str) -> str:
+    # Most emails are lower case already: index them by the same string object (saves a copy).
+    lowered = email.lower()
+    return email if lowered == email else lowered
 
 
 def _name_of(names: Mapping[str, int], wanted: int) -> str:
