@@ -333,7 +333,9 @@ class AccountCall:
         self, identifier: str, field_type: str, options: Iterable[str] = ()
     ) -> AccountCall:
         """Define a custom field; drop-downs, radio buttons and checkboxes need ≥ 2 options."""
-        return self._then(CreateCustomField(identifier, field_type, tuple(options)))
+        # A lone string is refused, not split into one option per character.
+        names = options if isinstance(options, str) else tuple(options)
+        return self._then(CreateCustomField(identifier, field_type, names))
 
     def search_transaction(self, transaction_id: int) -> AccountCall:
         """Check that a transaction exists."""

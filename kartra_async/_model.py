@@ -272,8 +272,11 @@ _MONTHS: Final = (
     "Nov",
     "Dec",
 )
-_KARTRA_DATE = re.compile(r"(\d{2}) (" + "|".join(_MONTHS) + r") (\d{4})")
-_KARTRA_HOUR = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+# [0-9], not \d: \d matches any Unicode digit ("١٦"), which Kartra would not read as a date.
+_KARTRA_DATE = re.compile(r"([0-9]{2}) (" + "|".join(_MONTHS) + r") ([0-9]{4})")
+_KARTRA_HOUR = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+# strptime alone accepts "2021-1-5 5:46"; Kartra documents zero-padded fields.
+_PAYMENT_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2})?")
 
 
 def check_calendar_date(field: str, value: object) -> str:
@@ -312,12 +315,13 @@ def check_payment_datetime(field: str, value: object) -> str:
         moment = value.astimezone(KARTRA_TZ) if value.tzinfo is not None else value
         return moment.strftime("%Y-%m-%d %H:%M")
     text = check_text(field, value, allow_empty=False)
-    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
-        try:
-            datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-        return text
+    if _PAYMENT_DATETIME.fullmatch(text):
+        for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+            try:
+                datetime.strptime(text, pattern)
+            except ValueError:
+                continue
+            return text
     raise ValidationError(field, f"{text!r} is not in Kartra's 'yyyy-mm-dd hh:mm' format")
 
 
