@@ -4,8 +4,30 @@
 The sandbox implements every documented command and ``get_lead`` over an in-memory account,
 Kartra's credential checks and codes, its 20 calls/s sliding-window limit, seeded fault
 injection, outbound events to a webhook, counters, a credential-free request log, and a
-deterministic JSON export/import of the whole account. Where Kartra's documentation is silent
-the choices are documented in ``_engine`` and in the README's table of sandbox decisions.
+deterministic JSON export/import of the whole account.
+
+Decisions where Kartra's documentation is silent (the README has the same table):
+
+* Replies: success is ``{"status":"Success","actions":[{cmd:{"status","message","type",...}}]}``
+  (message/type only where ``_codes`` documents a success code); the data of
+  ``retrieve_account_*``/``retrieve_custom_fields`` is also copied to the top level; the openers
+  answer ``lead_details: {"id": "<id>"}`` and ``search_lead`` also puts ``"message": "Lead
+  found"`` and ``lead_details`` at the top level. Request-level errors are flat and run nothing.
+* Order of checks: 201 (only with ``require_tls``), 238/239/240, 202/203/204, 233, 242, then the
+  shape (223, 236, 224, 254) and 262 (unknown cmd, cmd not permitted, opener not at
+  ``actions[0]``: a misbuilt chain never half-runs).
+* A chain stops at its first failing action, keeps earlier effects and answers
+  ``{"status":"Error","message","type","actions":[...so far, the failed one included]}``.
+* Without an opener the lead is looked up at the first lead-scoped action (id wins; 206, 243,
+  245). ``get_lead`` answers 234/245/206 and ignores any ``actions``.
+* Emails match case-insensitively; a deleted lead's email stays reserved (create -> 245).
+* Custom field values: unknown identifiers ignored; any malformed entry -> 271, nothing applied.
+* Tag/list/sequence no-ops succeed without an event; calendar date and hour are optional
+  together; refunds name the original transaction; PayPal subscriptions can only be cancelled.
+* Rate limit: sliding one-second window per raw ``app_id``, checked before credentials; only
+  accepted calls occupy it; 429 ``{"status":"Error","message":"Too many requests"}``.
+* Outbound events: posted after the reply, in order, only on a state change, each with the lead
+  as it was at that action (values as strings); ``reaches_score`` is not emitted.
 """
 
 from __future__ import annotations

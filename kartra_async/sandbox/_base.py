@@ -15,7 +15,8 @@ from ._views import outbound_lead
 #: A command's extra reply data, merged into its ``{cmd: {...}}`` entry.
 Data = dict[str, Any]
 
-_INTEGER = re.compile(r"[+-]?\d+").fullmatch
+# At most 18 digits: anything longer is no id or point count, and int() of a huge string raises.
+_INTEGER = re.compile(r"[+-]?\d{1,18}").fullmatch
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)").fullmatch
 
 

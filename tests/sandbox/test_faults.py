@@ -139,3 +139,16 @@ def test_counted_rules_run_out() -> None:
     kinds = [faults.decide(("search_lead",)).fault is not None for _ in range(4)]
     assert kinds == [True, True, False, False]
     assert faults.injected["http_500"] == 2
+
+
+def test_a_sandbox_seeds_unseeded_faults() -> None:
+    def kinds(sandbox_seed: int) -> list[bool]:
+        faults = Faults(FaultRule(FaultKind.HTTP_500, probability=0.5))
+        Sandbox(faults=faults, seed=sandbox_seed)
+        return [faults.decide(("create_lead",)).fault is not None for _ in range(64)]
+
+    assert kinds(3) == kinds(3)
+    assert kinds(3) != kinds(4)
+    own = Faults(seed=11)
+    Sandbox(faults=own, seed=3)
+    assert own.seed == 11
