@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final, cast
 
 import attrs
 
-from ._builder import Call
+from ._builder import AccountCall, Call, GetLead, LeadCall
 from ._errors import KartraError, OutcomeUnknown, UsageError
 from ._outcome import Outcome, Progress, Trace
 
@@ -149,6 +149,11 @@ class OutcomeStream:
                 if item is _DONE:
                     break
                 index, item_call = cast(tuple[int, Call | Recover], item)
+                if not isinstance(item_call, (Recover, LeadCall, AccountCall, GetLead)):
+                    raise UsageError(
+                        f"input {index} is a {type(item_call).__name__}, not a call; build calls "
+                        "with LeadRequest, AccountCall or GetLead"
+                    )
                 trace = Trace()
                 started = clock()
                 reply = None

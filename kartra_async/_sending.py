@@ -104,6 +104,7 @@ class Sender:
         self._sleep = sleep
         #: Smoothed share of upserts that found the lead already there.
         self.existing_rate = 0.0
+        self._upserts_seen = 0
 
     async def send(self, call: Call, trace: Trace | None = None) -> Reply:
         """Settle ``call``: a ``Reply``, or the error that ends it."""
@@ -211,7 +212,7 @@ class Sender:
         except (RateLimited, NetworkError, ServerError, MalformedReply, OutcomeUnknown) as exc:
             # The read-back (or the re-application) failed too: the first attempt may still
             # have landed, so this is not a plain failure of the call.
-            logger.info("reconciling %s failed: %s", _cmds(call), type(exc).__name__)
+            logger.debug("reconciling %s failed: %s", _cmds(call), type(exc).__name__)
             raise OutcomeUnknown(_unsafe_cmds(call), cause, email=lead_email(call)) from exc
         if reply is None:
             # It never ran: the whole call was sent again and settled.
@@ -260,7 +261,7 @@ class Sender:
         try:
             existing_reply = await self._settle(listing, trace, refresh_fields=False, rounds=rounds)
         except (RateLimited, NetworkError, ServerError, MalformedReply) as exc:
-            logger.info("reconciling %s failed: %s", _cmds(call), type(exc).__name__)
+            logger.debug("reconciling %s failed: %s", _cmds(call), type(exc).__name__)
             raise OutcomeUnknown(_unsafe_cmds(call), cause) from exc
         existing = {definition.identifier for definition in existing_reply.custom_fields}
         remaining = tuple(
@@ -296,7 +297,11 @@ class Sender:
         return "edit-first" if self.existing_rate > 0.5 else "create-first"
 
     def _observe(self, existed: bool) -> None:
-        self.existing_rate += UPSERT_SMOOTHING * (float(existed) - self.existing_rate)
+        # A plain mean until there are enough observations for the moving average, so the
+        # first few upserts already steer the choice instead of pulling it from 0 slowly.
+        self._upserts_seen += 1
+        weight = max(UPSERT_SMOOTHING, 1.0 / self._upserts_seen)
+        self.existing_rate += weight * (float(existed) - self.existing_rate)
 
     async def _upsert(self, call: LeadCall, opener: UpsertLead, trace: Trace) -> Reply:
         rest = call.actions[1:]

@@ -16,7 +16,7 @@ FAST_RETRY = RetryPolicy(base_delay=0.005, max_delay=0.02)
 def client_for(
     sandbox: Sandbox, *, pacer: Pacer | None = None, retry: RetryPolicy = FAST_RETRY
 ) -> KartraClient:
-    """A real ``KartraClient`` talking to ``sandbox`` over loopback."""
+    """A real ``KartraClient`` talking to ``sandbox`` over loopback (no pacing unless given)."""
     credentials = sandbox.credentials
     return KartraClient(
         app_id=credentials.app_id,

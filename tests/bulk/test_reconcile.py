@@ -247,3 +247,21 @@ async def test_recover_wrapper_in_a_stream(sandbox: Sandbox, client: KartraClien
     assert not outcomes[2].reconciled
     assert sandbox.account.lead_count() == lead_count + 1
     assert sandbox.stats.cmds["create_lead"] == 2  # landed's first run, fresh once
+
+
+async def test_failed_read_back_reports_outcome_unknown_not_a_plain_failure(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    address = "ivy@example.com"
+    sandbox.faults.force(FaultKind.RESET_AFTER, cmds="create_lead")
+    attempts = client.retry_policy.max_attempts
+    sandbox.faults.force(FaultKind.RESET_BEFORE, count=attempts, cmds="search_lead")
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.send(LeadRequest(email=address).create().assign_tag("VIP"))
+
+    # The create landed; the caller must not be told it simply failed.
+    assert sandbox.account.lead_by_email(address) is not None
+    assert "create_lead" in caught.value.cmds
+    assert isinstance(caught.value.cause, NetworkError)
+    assert sandbox.stats.cmds["search_lead"] == attempts
