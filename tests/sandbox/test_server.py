@@ -125,3 +125,17 @@ async def test_https_sandbox_accepts_tls_when_required(http: aiohttp.ClientSessi
         async with http.post(sb.url, data=body, ssl=client_context) as response:
             reply = json.loads(await response.read())
     assert reply["status"] == "Success"
+
+
+async def test_the_app_serves_in_process() -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from kartra_async._form import build_query
+
+    sb = Sandbox(credentials=CREDENTIALS)
+    async with TestClient(TestServer(sb.app)) as client:
+        body = build_query({**CREDENTIALS.as_dict(), "get_lead": {"email": "buyer@example.com"}})
+        response = await client.post("/api", data=body)
+        reply = json.loads(await response.read())
+    assert reply["lead_details"]["first_name"] == "Bea"
+    assert sb.stats.cmds["get_lead"] == 1
