@@ -99,3 +99,6 @@ async def test_sandbox_from_an_export_file(tmp_path: Path, http: aiohttp.ClientS
         _, body, _ = await post(http, sb.url, chain(None, {"cmd": "retrieve_account_tags"}))
         assert json.loads(body)["account_tags"] == ["Only tag"]
         assert sb.export() == account.export()
+        sb.seed(tags=["Added live"], sequences={"Drip": ["1"]})
+        _, body, _ = await post(http, sb.url, chain(None, {"cmd": "retrieve_account_tags"}))
+        assert json.loads(body)["account_tags"] == ["Only tag", "Added live"]
