@@ -21,7 +21,8 @@ from ._builder import LeadRequest
 from ._model import CustomField
 
 _converter = cattrs.Converter()
-_converter.register_unstructure_hook(Decimal, str)
+# Fixed-point, never an exponent: str(Decimal("1E+2")) is "1E+2", not an amount Kartra documents.
+_converter.register_unstructure_hook(Decimal, lambda amount: format(amount, "f"))
 
 
 def _custom_field(field: CustomField) -> dict[str, Any]:
