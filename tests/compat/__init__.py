@@ -1,0 +1,1 @@
+"""Tests of third-party compatibility shims used by the test suite."""
