@@ -43,9 +43,11 @@ async def test_bulk_run_with_faults_grants_exactly_the_calls_sent() -> None:
     )
     pacer = LocalPacer(rate=400)
     async with Sandbox(rate_limit=None, faults=faults) as sandbox:
-        async with client_for(sandbox, pacer=pacer) as client:
-            async with client.stream(signups(150), concurrency=6) as outcomes:
-                settled = [outcome async for outcome in outcomes]
+        async with (
+            client_for(sandbox, pacer=pacer) as client,
+            client.stream(signups(150), concurrency=6) as outcomes,
+        ):
+            settled = [outcome async for outcome in outcomes]
         assert len(settled) == 150
         assert sum(faults.injected.values()) > 0
         assert pacer.snapshot().granted == sandbox.stats.calls
@@ -81,8 +83,8 @@ async def test_one_log_line_per_retry_and_reconciliation_without_secrets(
         await client.send(
             LeadRequest(email="log@example.com", first_name="Secretive").create().assign_tag("VIP")
         )
+        sandbox.faults.force(FaultKind.MALFORMED_JSON, cmds="give_points_to_lead")
         with pytest.raises(OutcomeUnknown):
-            sandbox.faults.force(FaultKind.MALFORMED_JSON, cmds="give_points_to_lead")
             await client.send(LeadRequest(email="log@example.com").search().give_points(2))
     lines = _kartra_lines(caplog)
     messages = [record.getMessage() for record in lines]

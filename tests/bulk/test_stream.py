@@ -97,28 +97,42 @@ async def test_break_stops_workers_and_sends_no_more(sandbox: Sandbox, ordered: 
     await assert_clean(sandbox)
 
 
+async def consume_all(client: KartraClient, source: object, seen: list[int]) -> None:
+    """Iterate a stream of ``source``, recording each outcome's index."""
+    async with client.stream(source, concurrency=3) as outcomes:  # type: ignore[arg-type]
+        async for outcome in outcomes:
+            seen.append(outcome.index)
+
+
+async def consume_and_fail(client: KartraClient) -> None:
+    """A consumer whose own code raises on the first outcome."""
+    async with client.stream(signups(1000), concurrency=4) as outcomes:
+        async for outcome in outcomes:
+            _ = outcome.index / 0
+
+
 async def test_exception_in_consumer_propagates_and_cleans_up(sandbox: Sandbox) -> None:
     async with client_for(sandbox) as client:
         with pytest.raises(ZeroDivisionError):
-            async with client.stream(signups(1000), concurrency=4) as outcomes:
-                async for outcome in outcomes:
-                    _ = outcome.index / 0
+            await consume_and_fail(client)
     await assert_clean(sandbox)
 
 
 async def test_cancelling_the_consumer_task_cleans_up(sandbox: Sandbox) -> None:
     sandbox.faults.force(FaultKind.LATENCY, count=None, delay=0.01)
     received: list[Outcome] = []
+    some_received = asyncio.Event()
 
     async def consume(client: KartraClient) -> None:
         async with client.stream(signups(10_000), concurrency=4) as outcomes:
             async for outcome in outcomes:
                 received.append(outcome)
+                if len(received) == 3:
+                    some_received.set()
 
     async with client_for(sandbox) as client:
         task = asyncio.create_task(consume(client))
-        while len(received) < 3:
-            await asyncio.sleep(0.005)
+        await some_received.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -135,9 +149,7 @@ async def test_exception_from_input_surfaces_to_the_caller(sandbox: Sandbox, kin
     delivered: list[int] = []
     async with client_for(sandbox) as client:
         with pytest.raises(InputBroke, match="row 10"):
-            async with client.stream(source, concurrency=3) as outcomes:
-                async for outcome in outcomes:
-                    delivered.append(outcome.index)
+            await consume_all(client, source, delivered)
     # What was delivered before the failure are real outcomes of the first ten rows.
     assert set(delivered) <= set(range(10))
     await assert_clean(sandbox)
@@ -171,13 +183,14 @@ async def test_ordered_mode_yields_in_input_order_with_bounded_buffer(sandbox: S
 
 
 async def test_unordered_mode_keeps_at_most_buffer_in_flight(sandbox: Sandbox) -> None:
-    async with client_for(sandbox) as client:
-        async with client.stream(signups(200), concurrency=4, buffer=10) as outcomes:
-            async for _ in outcomes:
-                # The consumer is slow: the feeder must not run ahead of the window.
-                await asyncio.sleep(0)
-                assert outcomes.progress.started - outcomes.progress.done <= 10
-                assert outcomes.progress.done - 0 <= outcomes.progress.started
+    async with (
+        client_for(sandbox) as client,
+        client.stream(signups(200), concurrency=4, buffer=10) as outcomes,
+    ):
+        async for _ in outcomes:
+            # The consumer is slow: the feeder must not run ahead of the window.
+            await asyncio.sleep(0)
+            assert outcomes.progress.started - outcomes.progress.done <= 10
     assert outcomes.progress.done == 200
     await assert_clean(sandbox)
 
