@@ -1,0 +1,82 @@
+"""The pure parts of ``kartra-async import``, usable without the command line.
+
+- ``_source``: stream CSV/JSONL records (``read_rows``), the file's checksum (``file_facts``);
+- ``_columns``: columns → ``LeadRequest`` (``ColumnPlan``), options → the call (``ImportOptions``);
+- ``_journal``: the append-only journal that makes ``--resume`` exact (its docstring is the spec);
+- ``_results``: result records, the results file, the summary ``Tally``;
+- ``_run``: ``ImportRun``, which ties them to ``KartraClient.stream``.
+"""
+
+from __future__ import annotations
+
+from ._columns import (
+    CF_PREFIX,
+    LEAD_COLUMNS,
+    MODES,
+    ColumnPlan,
+    FieldSpec,
+    ImportOptions,
+    parse_map_option,
+    parse_sequence_option,
+)
+from ._journal import (
+    JournalError,
+    JournalHeader,
+    JournalState,
+    JournalWriter,
+    RowSet,
+    iter_done,
+    read_journal,
+)
+from ._results import (
+    RESULT_FIELDS,
+    ResultsWriter,
+    Tally,
+    invalid_record,
+    neutralize_cell,
+    outcome_record,
+)
+from ._run import ImportRun
+from ._source import (
+    FORMATS,
+    FileFacts,
+    SourceError,
+    SourceRow,
+    csv_header,
+    file_facts,
+    guess_format,
+    read_rows,
+)
+
+__all__ = [
+    "CF_PREFIX",
+    "FORMATS",
+    "LEAD_COLUMNS",
+    "MODES",
+    "RESULT_FIELDS",
+    "ColumnPlan",
+    "FieldSpec",
+    "FileFacts",
+    "ImportOptions",
+    "ImportRun",
+    "JournalError",
+    "JournalHeader",
+    "JournalState",
+    "JournalWriter",
+    "ResultsWriter",
+    "RowSet",
+    "SourceError",
+    "SourceRow",
+    "Tally",
+    "csv_header",
+    "file_facts",
+    "guess_format",
+    "invalid_record",
+    "iter_done",
+    "neutralize_cell",
+    "outcome_record",
+    "parse_map_option",
+    "parse_sequence_option",
+    "read_journal",
+    "read_rows",
+]

@@ -1,0 +1,267 @@
+"""From a row's cells to a ``LeadRequest`` and the call the import sends for it.
+
+Columns named like Kartra's lead fields map directly (case-insensitive; spaces and hyphens
+count as underscores, so ``First Name`` is ``first_name``); ``cf:<identifier>`` columns are
+custom fields; ``--map "Header=field"`` renames any other column, and ``--map "Header="`` ignores
+it. An empty cell (or a JSON ``null``) leaves the field unchanged: it is not sent at all.
+
+Custom field values follow the field's type when the account's definitions are known: text for
+input fields and text areas, an option id *or option name* for drop-downs and radio buttons, and
+ids or names separated by ``|`` for checkboxes. Without definitions (``--dry-run`` makes no
+calls) values are checked for shape only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from .._builder import LEAD_TEXT_FIELDS, LeadCall, LeadRequest
+from .._errors import UsageError, ValidationError
+from .._model import CustomField, CustomFieldValue, check_identifier, check_int, check_text
+
+CF_PREFIX: Final = "cf:"
+MODES: Final = ("create", "edit", "upsert")
+#: Every lead field a column may name (besides ``cf:<identifier>``).
+LEAD_COLUMNS: Final = frozenset(
+    {"email", "id", "lead_preferred_time_zone", "business_type", *LEAD_TEXT_FIELDS}
+)
+_INT_COLUMNS: Final = frozenset({"id", "business_type"})
+_OPTION_TYPES: Final = frozenset({"drop_down", "radio_button"})
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@attrs.frozen
+class FieldSpec:
+    """What the account says about one custom field: its type and options (name → id)."""
+
+    kind: str
+    options: Mapping[str, int] = attrs.field(factory=dict)
+
+    def option_id(self, where: str, value: object) -> int:
+        """An option given by id or (case-insensitive) name, checked against the options."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            option = value
+        else:
+            text = str(value).strip()
+            if _DIGITS.fullmatch(text):
+                option = int(text)
+            else:
+                by_name = {name.casefold(): ident for name, ident in self.options.items()}
+                found = by_name.get(text.casefold())
+                if found is None:
+                    raise ValidationError(where, f"{text[:80]!r} is not an option of this field")
+                return found
+        if self.options and option not in self.options.values():
+            raise ValidationError(where, f"{option} is not an option id of this field")
+        return option
+
+
+def normalise_header(name: str) -> str:
+    """The lead field a header names, if it is one: ``First Name`` → ``first_name``."""
+    if name.strip().lower().startswith(CF_PREFIX):
+        stripped = name.strip()
+        return CF_PREFIX + stripped[len(CF_PREFIX) :].strip()
+    return re.sub(r"[\s-]+", "_", name.strip().lower())
+
+
+def parse_map_option(items: Iterable[str]) -> dict[str, str]:
+    """``--map`` values (``Header=field``) as a dict; an empty field means "ignore the column"."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        header, sep, target = item.partition("=")
+        header, target = header.strip(), target.strip()
+        if not sep or not header:
+            raise UsageError(f"--map {item!r}: expected 'Header=field' (or 'Header=' to ignore it)")
+        if target:
+            target = normalise_header(target)
+            if target not in LEAD_COLUMNS and not target.startswith(CF_PREFIX):
+                raise UsageError(
+                    f"--map {item!r}: {target!r} is not a lead field or 'cf:<identifier>'"
+                )
+        mapping[header] = target
+    return mapping
+
+
+@attrs.frozen
+class ColumnPlan:
+    """How each column name becomes a lead field, a custom field, or nothing."""
+
+    overrides: Mapping[str, str] = attrs.field(factory=dict)
+
+    def target(self, column: str) -> str | None:
+        """The field ``column`` fills; ``""`` for an ignored column; None if unknown."""
+        if column in self.overrides:
+            return self.overrides[column]
+        name = normalise_header(column)
+        if name in LEAD_COLUMNS or name.startswith(CF_PREFIX):
+            return name
+        return None
+
+    def check_columns(
+        self, columns: Iterable[str], specs: Mapping[str, FieldSpec] | None
+    ) -> None:
+        """Refuse a header with unknown columns or unknown custom fields, before any call."""
+        columns = tuple(columns)
+        unknown = [column for column in columns if self.target(column) is None]
+        if unknown:
+            names = ", ".join(repr(c) for c in unknown)
+            raise UsageError(
+                f"unknown column(s) {names}: name them like Kartra's lead fields, use "
+                "'cf:<identifier>' for custom fields, or --map 'Header=field' "
+                "(--map 'Header=' ignores a column)"
+            )
+        targets = [self.target(column) for column in columns]
+        if "email" not in targets and "id" not in targets:
+            raise UsageError("the file has no 'email' column (map one with --map 'Header=email')")
+        if specs is not None:
+            missing = sorted(
+                target[len(CF_PREFIX) :]
+                for target in targets
+                if target and target.startswith(CF_PREFIX) and target[len(CF_PREFIX) :] not in specs
+            )
+            if missing:
+                raise UsageError(
+                    f"custom field(s) {', '.join(missing)} do not exist in the account "
+                    "(Kartra would silently ignore them); see 'kartra-async inventory'"
+                )
+
+    def email_of(self, values: Mapping[str, Any]) -> str | None:
+        """The row's email cell, for reporting a row that is invalid (None if absent)."""
+        for column, raw in values.items():
+            if self.target(str(column)) == "email" and isinstance(raw, str):
+                return raw.strip() or None
+        return None
+
+    def lead(self, values: Mapping[str, Any], specs: Mapping[str, FieldSpec] | None) -> LeadRequest:
+        """The ``LeadRequest`` for one row; ``ValidationError`` names the first bad field."""
+        fields: dict[str, Any] = {}
+        custom: list[CustomField] = []
+        for column, raw in values.items():
+            target = self.target(str(column))
+            if target is None:
+                raise ValidationError(
+                    str(column), "is not a lead field; map it with --map or ignore it with --map"
+                )
+            value = _present(raw)
+            if not target or value is None:
+                continue
+            if target.startswith(CF_PREFIX):
+                identifier = check_identifier(target, target[len(CF_PREFIX) :])
+                custom.append(CustomField(identifier, _custom_value(identifier, value, specs)))
+            elif target in _INT_COLUMNS:
+                fields[target] = _integer(target, value)
+            else:
+                fields[target] = _text(target, value)
+        return LeadRequest(**fields, custom_fields=custom)
+
+
+def _present(raw: object) -> object | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = raw.strip()
+        return raw or None
+    if isinstance(raw, list) and not raw:
+        return None
+    return raw
+
+
+def _text(field: str, value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be text, not {type(value).__name__}")
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        raise ValidationError(field, "is not valid UTF-8 text")
+    return check_text(field, value)
+
+
+def _integer(field: str, value: object) -> int:
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValidationError(field, f"must be a whole number, got {str(value)[:80]!r}")
+
+
+def _custom_value(
+    identifier: str, value: object, specs: Mapping[str, FieldSpec] | None
+) -> CustomFieldValue:
+    where = f"cf:{identifier}"
+    spec = specs.get(identifier) if specs is not None else None
+    if specs is not None and spec is None:
+        raise ValidationError(where, "no such custom field in the account")
+    parts: list[object] = list(value) if isinstance(value, list) else [value]
+    if isinstance(value, str) and "|" in value:
+        parts = [part.strip() for part in value.split("|") if part.strip()]
+    if spec is None:
+        # No definitions (dry run): lists must be ids; anything else is sent as text.
+        if len(parts) > 1 or isinstance(value, list):
+            return tuple(_integer(f"{where}[{i}]", part) for i, part in enumerate(parts))
+        if isinstance(value, int) and not isinstance(value, bool):
+            return check_int(where, value, minimum=0)
+        return _text(where, value)
+    if spec.kind == "checkbox":
+        return tuple(spec.option_id(f"{where}[{i}]", part) for i, part in enumerate(parts))
+    if spec.kind in _OPTION_TYPES:
+        if len(parts) != 1:
+            raise ValidationError(where, f"takes one option, got {len(parts)}")
+        return spec.option_id(where, parts[0])
+    return _text(where, value)
+
+
+@attrs.frozen
+class ImportOptions:
+    """What the import does with each lead: the opener and the chained actions."""
+
+    mode: str = "upsert"
+    tags: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    sequences: tuple[tuple[str, str], ...] = ()
+    points: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UsageError(f"mode: must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.points is not None:
+            check_int("points", self.points, minimum=1)
+
+    def call_for(self, lead: LeadRequest) -> LeadCall:
+        """The call for one lead: create/edit/upsert, then tags, lists, sequences, points."""
+        if self.mode == "create":
+            call = lead.create()
+        elif self.mode == "edit":
+            call = lead.edit()
+        else:
+            call = lead.upsert()
+        for tag in self.tags:
+            call = call.assign_tag(tag)
+        for list_name in self.lists:
+            call = call.subscribe(list_name)
+        for name, step in self.sequences:
+            call = call.subscribe_to_sequence(name, step)
+        if self.points is not None:
+            call = call.give_points(self.points)
+        return call
+
+    def as_json(self) -> dict[str, Any]:
+        """The options as JSON values, for the journal header."""
+        return {
+            "mode": self.mode,
+            "tags": list(self.tags),
+            "lists": list(self.lists),
+            "sequences": [list(item) for item in self.sequences],
+            "points": self.points,
+        }
+
+
+def parse_sequence_option(value: str) -> tuple[str, str]:
+    """``--sequence NAME:STEP`` → ``(name, step)``; the step is after the last colon."""
+    name, sep, step = value.rpartition(":")
+    if not sep or not name.strip() or not step.strip():
+        raise UsageError(f"--sequence {value!r}: expected NAME:STEP, e.g. 'Welcome:1'")
+    return name.strip(), step.strip()

@@ -1,0 +1,173 @@
+"""Per-row results: the record kept for each row (journal and results file) and the run's tally.
+
+A result record is plain JSON: ``row``, ``email``, ``lead_id``, ``outcome`` (``created``,
+``updated``, ``failed``, ``invalid``, ``unknown``, or ``valid`` in a dry run), ``error_type``,
+``error_code`` (Kartra's code when it gave one), ``error`` (the message), ``field`` (for invalid
+rows), ``attempts`` (HTTP calls spent on the row), ``retries`` and ``reconciled``. Messages come
+from our exceptions, which never carry credentials.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any, Final
+
+import attrs
+
+from .._errors import APIError, OutcomeUnknown, ValidationError
+from .._outcome import Outcome
+
+RESULT_FIELDS: Final = (
+    "row",
+    "email",
+    "lead_id",
+    "outcome",
+    "error_type",
+    "error_code",
+    "error",
+    "field",
+    "attempts",
+    "retries",
+    "reconciled",
+)
+# Cells a spreadsheet would evaluate as a formula (OWASP "CSV injection").
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def outcome_record(row: int, mode: str, outcome: Outcome) -> dict[str, Any]:
+    """The result record of a row that was sent."""
+    error = outcome.error
+    if error is None:
+        if mode == "create":
+            label = "created"
+        elif mode == "edit":
+            label = "updated"
+        else:
+            label = outcome.upsert or "updated"
+    else:
+        label = "unknown" if isinstance(error, OutcomeUnknown) else "failed"
+    call = outcome.call
+    email = getattr(getattr(call, "lead", None), "email", None)
+    return {
+        "row": row,
+        "email": email,
+        "lead_id": outcome.lead_id,
+        "outcome": label,
+        "error_type": type(error).__name__ if error is not None else None,
+        "error_code": error.type if isinstance(error, APIError) else None,
+        "error": str(error) if error is not None else None,
+        "field": None,
+        "attempts": outcome.attempts,
+        "retries": outcome.retries,
+        "reconciled": outcome.reconciled,
+    }
+
+
+def invalid_record(row: int, email: object, error: ValidationError) -> dict[str, Any]:
+    """The result record of a row that failed validation (never sent)."""
+    return {
+        "row": row,
+        "email": email if isinstance(email, str) else None,
+        "lead_id": None,
+        "outcome": "invalid",
+        "error_type": "ValidationError",
+        "error_code": None,
+        "error": error.reason,
+        "field": error.field,
+        "attempts": 0,
+        "retries": 0,
+        "reconciled": False,
+    }
+
+
+def valid_record(row: int, email: str | None) -> dict[str, Any]:
+    """The dry-run record of a row that would be sent."""
+    return {
+        "row": row,
+        "email": email,
+        "lead_id": None,
+        "outcome": "valid",
+        "error_type": None,
+        "error_code": None,
+        "error": None,
+        "field": None,
+        "attempts": 0,
+        "retries": 0,
+        "reconciled": False,
+    }
+
+
+def neutralize_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will show as text: formula-looking strings get a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class ResultsWriter:
+    """Writes result records as JSONL, or as CSV (formula-safe) when the path ends in .csv."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._csv = path.suffix.lower() == ".csv"
+        self._handle: IO[str] = path.open("w", encoding="utf-8", newline="")
+        self._writer: Any = None
+        if self._csv:
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(RESULT_FIELDS)
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record (flushed, so a crash loses at most this line)."""
+        if self._csv:
+            cells = ["" if record.get(k) is None else record.get(k) for k in RESULT_FIELDS]
+            self._writer.writerow([neutralize_cell(cell) for cell in cells])
+        else:
+            row = {key: record.get(key) for key in RESULT_FIELDS}
+            self._handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._handle.close()
+
+
+@attrs.define
+class Tally:
+    """Counts over result records: what the summary table shows."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    failed: int = 0
+    invalid: int = 0
+    unknown: int = 0
+    valid: int = 0
+    calls: int = 0
+    reasons: Counter[str] = attrs.field(factory=Counter)
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Count one result record."""
+        self.rows += 1
+        self.calls += int(record.get("attempts") or 0)
+        outcome = record.get("outcome")
+        if outcome in ("created", "updated", "failed", "invalid", "unknown", "valid"):
+            setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome == "invalid":
+            self.reasons[f"invalid {record.get('field')}"] += 1
+        elif outcome in ("failed", "unknown"):
+            code = record.get("error_code")
+            label = str(record.get("error_type"))
+            self.reasons[f"{label} ({code})" if code is not None else label] += 1
+
+    @property
+    def ok(self) -> int:
+        """Rows that fully succeeded."""
+        return self.created + self.updated
+
+    @property
+    def not_ok(self) -> int:
+        """Rows that did not fully succeed (failed, invalid or unknown)."""
+        return self.failed + self.invalid + self.unknown

@@ -1,0 +1,181 @@
+"""Running an import: rows → calls → ``KartraClient.stream`` → one result record per row.
+
+The journal protocol (see ``_journal``) lives here: rows are handed to the stream in batches
+that fit the free worker slots, and a batch's ``start`` record is made durable before the stream
+can see any of its calls. A row's ``done`` record is written as soon as its outcome arrives,
+before the slot is given to a new row, so at most ``concurrency`` rows are ever in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from .._builder import Call
+from .._bulk import Recover
+from .._client import KartraClient
+from .._errors import ValidationError
+from .._outcome import Progress
+from ._columns import ColumnPlan, FieldSpec, ImportOptions
+from ._journal import JournalState, JournalWriter
+from ._results import Tally, invalid_record, outcome_record, valid_record
+from ._source import SourceRow
+
+#: Called with each result record and whether it was replayed from the journal (resume).
+RecordSink = Callable[[dict[str, Any], bool], None]
+# Rows are read synchronously; hand control back to the event loop this often when a long run
+# of rows needs no call (invalid or already done), so progress keeps moving.
+_YIELD_EVERY = 500
+
+
+class ImportRun:
+    """One import: validates rows, sends the valid ones, records and counts every outcome.
+
+    ``tally`` counts result records (replayed ones included); ``progress`` is the stream's live
+    counters (calls, retries, 429s) once ``run`` started.
+    """
+
+    def __init__(
+        self,
+        rows: Iterable[SourceRow],
+        *,
+        plan: ColumnPlan,
+        options: ImportOptions,
+        specs: Mapping[str, FieldSpec] | None,
+        sink: RecordSink,
+        journal: JournalWriter | None = None,
+        resume: JournalState | None = None,
+    ) -> None:
+        self._rows = iter(rows)
+        self._plan = plan
+        self._options = options
+        self._specs = specs
+        self._sink = sink
+        self._journal = journal
+        self._resume = resume
+        self.tally = Tally()
+        self.progress: Progress | None = None
+        #: Rows skipped because the journal has them done.
+        self.skipped = 0
+        #: Rows re-sent as ``Recover`` because they were in flight when a run died.
+        self.recovered = 0
+
+    def replay(self, records: Iterable[dict[str, Any]]) -> None:
+        """Count (and pass to the sink) the results an interrupted run already recorded."""
+        for record in records:
+            self.tally.add(record)
+            self._sink(record, True)
+
+    def _record(self, record: dict[str, Any]) -> None:
+        if self._journal is not None:
+            self._journal.write_done(record)
+        self.tally.add(record)
+        self._sink(record, False)
+
+    def _calls(self) -> Iterator[tuple[int, Call | Recover] | None]:
+        """Valid rows as calls; None now and then while skipping, to let the loop breathe."""
+        since_yield = 0
+        for row in self._rows:
+            since_yield += 1
+            if since_yield >= _YIELD_EVERY:
+                since_yield = 0
+                yield None
+            if self._resume is not None and row.number in self._resume.done:
+                self.skipped += 1
+                continue
+            try:
+                if row.problem is not None:
+                    raise ValidationError(*row.problem)
+                lead_call = self._options.call_for(self._plan.lead(row.values, self._specs))
+            except ValidationError as exc:
+                self._record(invalid_record(row.number, self._plan.email_of(row.values), exc))
+                continue
+            if self._resume is not None and row.number in self._resume.in_flight:
+                self.recovered += 1
+                yield row.number, Recover(lead_call)
+            else:
+                yield row.number, lead_call
+
+    def dry_run(self) -> Tally:
+        """Validate every row without sending anything; valid rows get outcome ``valid``."""
+        for item in self._calls():
+            if item is not None:
+                number, call = item
+                record = valid_record(number, getattr(getattr(call, "lead", None), "email", None))
+                self.tally.add(record)
+                self._sink(record, False)
+        return self.tally
+
+    async def run(self, client: KartraClient, *, concurrency: int = 8) -> Tally:
+        """Send every valid row through ``client.stream``; return the tally."""
+        feed = _Feed(self._calls(), self._journal, concurrency)
+        mode = self._options.mode
+        async with client.stream(feed, concurrency=concurrency, buffer=concurrency) as outcomes:
+            self.progress = outcomes.progress
+            async for outcome in outcomes:
+                self._record(outcome_record(feed.row_of.pop(outcome.index), mode, outcome))
+                feed.release()
+        if self._journal is not None:
+            await asyncio.to_thread(self._journal.sync)
+        return self.tally
+
+
+class _Feed:
+    """The stream's input: hands over rows only as worker slots free up, journaling first."""
+
+    def __init__(
+        self,
+        calls: Iterator[tuple[int, Call | Recover] | None],
+        journal: JournalWriter | None,
+        window: int,
+    ) -> None:
+        self._calls = calls
+        self._journal = journal
+        self._free = window
+        self._freed = asyncio.Event()
+        self._ready: deque[tuple[int, Call | Recover]] = deque()
+        self._index = 0
+        #: Stream index → row number, for the rows in flight.
+        self.row_of: dict[int, int] = {}
+
+    def release(self) -> None:
+        """A row's outcome was recorded: its slot can take a new row."""
+        self._free += 1
+        self._freed.set()
+
+    def __aiter__(self) -> AsyncIterator[Call | Recover]:
+        return self
+
+    async def __anext__(self) -> Call | Recover:
+        if not self._ready:
+            await self._fill()
+            if not self._ready:
+                raise StopAsyncIteration
+        number, call = self._ready.popleft()
+        self.row_of[self._index] = number
+        self._index += 1
+        return call
+
+    async def _fill(self) -> None:
+        while self._free == 0:
+            self._freed.clear()
+            await self._freed.wait()
+        batch: list[tuple[int, Call | Recover]] = []
+        for item in self._calls:
+            if item is None:
+                await asyncio.sleep(0)
+                continue
+            batch.append(item)
+            if len(batch) >= self._free:
+                break
+        if not batch:
+            return
+        self._free -= len(batch)
+        if self._journal is not None:
+            self._journal.write_started([number for number, _ in batch])
+            # Durable before any of these calls can be sent; off the loop so workers keep going.
+            await asyncio.to_thread(os.fsync, self._journal.fileno())
+        self._ready.extend(batch)

@@ -1,0 +1,410 @@
+"""``kartra-async import FILE``: push a CSV/JSONL file of leads into Kartra, exactly once.
+
+The click layer only parses options and shows things; the work is in ``kartra_async._importing``
+(rows, columns, journal, results) and ``KartraClient.stream`` (pacing, retries, reconciliation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+from rich.console import Console
+
+from .._builder import AccountCall
+from .._client import KartraClient
+from .._errors import KartraError, UsageError
+from .._importing import (
+    FORMATS,
+    MODES,
+    ColumnPlan,
+    FieldSpec,
+    ImportOptions,
+    ImportRun,
+    JournalHeader,
+    JournalState,
+    JournalWriter,
+    ResultsWriter,
+    Tally,
+    csv_header,
+    file_facts,
+    guess_format,
+    iter_done,
+    parse_map_option,
+    parse_sequence_option,
+    read_journal,
+    read_rows,
+)
+from . import main
+from ._common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    CannotRun,
+    Connection,
+    Target,
+    connect,
+    describe_error,
+    target_options,
+)
+from ._progress import ProgressView, summary_table
+
+JOURNAL_SUFFIX = ".journal.jsonl"
+
+
+@attrs.frozen
+class _Job:
+    path: Path
+    fmt: str
+    plan: ColumnPlan
+    options: ImportOptions
+    header_columns: tuple[str, ...] | None
+    journal_path: Path | None
+    resume: bool
+    output: Path | None
+    concurrency: int
+    target: Target
+    estimated_rows: int
+    journal_header: JournalHeader
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the suffix.")
+@click.option("--mode", type=click.Choice(MODES), default="upsert", show_default=True,
+              help="create: new leads only; edit: existing only; upsert: either.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Assign this tag (repeatable).")
+@click.option("--list", "lists", multiple=True, metavar="LIST",
+              help="Subscribe to this list (repeatable).")
+@click.option("--sequence", "sequences", multiple=True, metavar="NAME:STEP",
+              help="Start this sequence at this step (repeatable).")
+@click.option("--points", type=click.IntRange(min=1), default=None,
+              help="Give these points. Never replayed: see README on resume.")
+@click.option("--map", "maps", multiple=True, metavar="HEADER=FIELD",
+              help="Read column HEADER as FIELD (a lead field or cf:<identifier>); "
+              "'HEADER=' ignores the column. Repeatable.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Calls in flight at once.")
+@click.option("--rate", type=click.FloatRange(min=0.1, min_open=False), default=None,
+              help="Calls per second (default 19.6, under Kartra's 20/s).")
+@click.option("--redis-url", default=None,
+              help="Share the App's rate with other processes through Redis.")
+@click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"Journal file (default: FILE{JOURNAL_SUFFIX}; none with --sandbox).")
+@click.option("--resume", is_flag=True, help="Continue the import recorded in the journal.")
+@click.option("--dry-run", is_flag=True, help="Validate every row; send nothing.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one result per row (JSONL, or CSV if the name ends in .csv).")
+@target_options
+def import_(
+    file: Path,
+    fmt: str | None,
+    mode: str,
+    tags: Sequence[str],
+    lists: Sequence[str],
+    sequences: Sequence[str],
+    points: int | None,
+    maps: Sequence[str],
+    concurrency: int,
+    rate: float | None,
+    redis_url: str | None,
+    journal_path: Path | None,
+    resume: bool,
+    dry_run: bool,
+    output: Path | None,
+    sandbox: bool,
+    sandbox_rate_limit: int,
+    credentials_file: Path | None,
+    base_url: str | None,
+) -> None:
+    """Import leads from FILE (CSV or JSONL), paced under Kartra's limit, journaled, resumable.
+
+    Exit status: 0 every row succeeded; 1 some rows failed, were invalid or have an unknown
+    outcome; 2 could not run; 3 no credentials; 130 interrupted (resume with --resume).
+    """
+    try:
+        options = ImportOptions(
+            mode=mode,
+            tags=tuple(tags),
+            lists=tuple(lists),
+            sequences=tuple(parse_sequence_option(s) for s in sequences),
+            points=points,
+        )
+        plan = ColumnPlan(parse_map_option(maps))
+        fmt = guess_format(file, fmt)
+        columns = csv_header(file) if fmt == "csv" else None
+        if columns is not None:
+            plan.check_columns(columns, None)
+    except (UsageError, OSError) as exc:
+        raise CannotRun(_text(exc)) from None
+    if resume and sandbox:
+        raise CannotRun("--resume needs the account the journal was written for; "
+                        "--sandbox always starts a fresh one")
+    if journal_path is None and not sandbox and not dry_run:
+        journal_path = file.with_name(file.name + JOURNAL_SUFFIX)
+    if resume and (journal_path is None or not journal_path.exists()):
+        raise CannotRun(f"--resume: there is no journal at {journal_path}")
+    facts = file_facts(file, fmt)
+    header = JournalHeader(
+        input_name=file.name,
+        sha256=facts.sha256,
+        size=facts.size,
+        options={**options.as_json(), "format": fmt, "map": dict(plan.overrides)},
+    )
+    job = _Job(
+        path=file,
+        fmt=fmt,
+        plan=plan,
+        options=options,
+        header_columns=columns,
+        journal_path=None if dry_run else journal_path,
+        resume=resume,
+        output=output,
+        concurrency=concurrency,
+        target=Target(sandbox, sandbox_rate_limit, credentials_file, base_url, rate, redis_url),
+        estimated_rows=facts.estimated_rows,
+        journal_header=header,
+    )
+    err = Console(stderr=True)
+    if dry_run:
+        sys.exit(_dry_run(job, err))
+    sys.exit(_run(job, err))
+
+
+def _text(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    return str(exc)
+
+
+def _print_record(view: ProgressView | Console, record: Mapping[str, Any]) -> None:
+    outcome = record.get("outcome")
+    if outcome == "invalid":
+        message = f"row {record['row']}: invalid {record['field']}: {record['error']}"
+    elif outcome in ("failed", "unknown"):
+        message = f"row {record['row']} ({record.get('email')}): {outcome}: {record['error']}"
+    else:
+        return
+    if isinstance(view, ProgressView):
+        view.say(message)
+    else:
+        view.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def _dry_run(job: _Job, err: Console) -> int:
+    started = time.monotonic()
+    results = ResultsWriter(job.output) if job.output is not None else None
+
+    def sink(record: dict[str, Any], replayed: bool) -> None:
+        _print_record(err, record)
+        if results is not None:
+            results.write(record)
+
+    run = ImportRun(
+        read_rows(job.path, job.fmt), plan=job.plan, options=job.options, specs=None, sink=sink
+    )
+    try:
+        tally = run.dry_run()
+    finally:
+        if results is not None:
+            results.close()
+    Console().print(summary_table(tally, run=None, elapsed=time.monotonic() - started,
+                                  dry_run=True))
+    return EXIT_OK if tally.invalid == 0 else EXIT_ROWS_FAILED
+
+
+def _run(job: _Job, err: Console) -> int:
+    state: JournalState | None = None
+    if job.resume:
+        assert job.journal_path is not None
+        try:
+            state = read_journal(job.journal_path)
+            state.header.check_matches(job.journal_header)
+        except (UsageError, OSError) as exc:
+            raise CannotRun(_text(exc)) from None
+        if job.journal_path is not None:
+            err.print(
+                f"resuming from {job.journal_path}: {len(state.done)} rows done, "
+                f"{len(state.in_flight)} were in flight (they will be reconciled)",
+                markup=False, highlight=False,
+            )
+    try:
+        return asyncio.run(_main(job, state, err))
+    except KeyboardInterrupt:
+        return _interrupted(job, err)
+    except asyncio.CancelledError:
+        return _interrupted(job, err)
+
+
+def _interrupted(job: _Job, err: Console) -> int:
+    hint = ""
+    if job.journal_path is not None:
+        hint = f"; run the same command with --resume to continue (journal: {job.journal_path})"
+    err.print(f"interrupted{hint}", markup=False, highlight=False)
+    return EXIT_INTERRUPTED
+
+
+def _seed(options: ImportOptions) -> dict[str, Any]:
+    sequences: dict[str, list[str]] = {}
+    for name, step in options.sequences:
+        sequences.setdefault(name, []).append(step)
+    return {"tags": options.tags, "lists": options.lists, "sequences": sequences}
+
+
+async def _main(job: _Job, state: JournalState | None, err: Console) -> int:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    started = time.monotonic()
+    seed = _seed(job.options) if job.target.sandbox else None
+    async with connect(job.target, seed=seed) as conn:
+        if conn.sandbox is not None:
+            err.print(
+                f"sandbox: a fresh in-process Kartra at {conn.sandbox.url}, limited to "
+                f"{job.target.sandbox_rate_limit} calls/s (Kartra's real limit is 20/s); "
+                f"pacing at {conn.rate:g} calls/s",
+                markup=False, highlight=False,
+            )
+        specs = await _preflight(conn.client, job)
+        journal = _open_journal(job, state)
+        results = ResultsWriter(job.output) if job.output is not None else None
+        try:
+            tally, run = await _stream(job, conn, specs, journal, state, results, err)
+        finally:
+            if journal is not None:
+                journal.close()
+            if results is not None:
+                results.close()
+        out = Console()
+        out.print(summary_table(tally, run=run, elapsed=time.monotonic() - started))
+        if conn.sandbox is not None:
+            out.print(_sandbox_summary(conn))
+    if job.output is not None:
+        err.print(f"results: {job.output}", markup=False, highlight=False)
+    return EXIT_OK if tally.not_ok == 0 else EXIT_ROWS_FAILED
+
+
+async def _preflight(client: KartraClient, job: _Job) -> dict[str, FieldSpec]:
+    """One call: the account's tags, lists, sequences and custom fields, checked up front."""
+    call = (
+        AccountCall()
+        .retrieve_account_tags()
+        .retrieve_account_lists()
+        .retrieve_account_sequences()
+        .retrieve_custom_fields()
+    )
+    try:
+        reply = await client.send(call)
+        tags, lists = set(reply.account_tags), set(reply.account_lists)
+        sequences = set(reply.account_sequences)
+        definitions = reply.custom_fields
+    except KartraError as exc:
+        raise CannotRun(f"could not read the account's inventory: {describe_error(exc)}") from None
+    missing = [f"tag {t!r}" for t in job.options.tags if t not in tags]
+    missing += [f"list {name!r}" for name in job.options.lists if name not in lists]
+    missing += [f"sequence {n!r}" for n, _ in job.options.sequences if n not in sequences]
+    if missing:
+        raise CannotRun(
+            f"the account has no {', '.join(missing)} (Kartra cannot create them through the "
+            "API; create them in Kartra first). See 'kartra-async inventory'."
+        )
+    specs = {
+        d.identifier: FieldSpec(
+            str(getattr(d.type, "value", d.type) or ""),
+            {str(o.value): o.option_id for o in d.options if o.value is not None},
+        )
+        for d in definitions
+    }
+    if job.header_columns is not None:
+        try:
+            job.plan.check_columns(job.header_columns, specs)
+        except UsageError as exc:
+            raise CannotRun(str(exc)) from None
+    return specs
+
+
+def _open_journal(job: _Job, state: JournalState | None) -> JournalWriter | None:
+    if job.journal_path is None:
+        return None
+    try:
+        if state is not None:
+            return JournalWriter.append(job.journal_path, state)
+        return JournalWriter.create(job.journal_path, job.journal_header)
+    except (UsageError, OSError) as exc:
+        raise CannotRun(_text(exc)) from None
+
+
+async def _stream(
+    job: _Job,
+    conn: Connection,
+    specs: Mapping[str, FieldSpec],
+    journal: JournalWriter | None,
+    state: JournalState | None,
+    results: ResultsWriter | None,
+    err: Console,
+) -> tuple[Tally, ImportRun]:
+    view: ProgressView | None = None
+
+    def sink(record: dict[str, Any], replayed: bool) -> None:
+        if results is not None:
+            results.write(record)
+        if not replayed and view is not None:
+            _print_record(view, record)
+
+    run = ImportRun(
+        read_rows(job.path, job.fmt),
+        plan=job.plan,
+        options=job.options,
+        specs=specs,
+        sink=sink,
+        journal=journal,
+        resume=state,
+    )
+    if state is not None and job.journal_path is not None:
+        run.replay(iter_done(job.journal_path))
+    view = ProgressView(run, total=job.estimated_rows, console=err)
+    watcher = asyncio.create_task(view.watch())
+    try:
+        tally = await run.run(conn.client, concurrency=job.concurrency)
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+    return tally, run
+
+
+def _sandbox_summary(conn: Connection) -> Any:
+    from rich.table import Table
+
+    sandbox = conn.sandbox
+    assert sandbox is not None
+    account = sandbox.account
+    leads = [lead for lead in account.leads.values() if lead.deleted is None]
+    table = Table(title="sandbox account at the end")
+    table.add_column("", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("leads", str(len(leads)))
+    for name, tag_id in account.tags.items():
+        count = sum(1 for lead in leads if tag_id in (lead.tags or ()))
+        if count:
+            table.add_row(f"  tagged {name!r}", str(count))
+    for name, list_id in account.lists.items():
+        count = sum(1 for lead in leads if (lead.lists or {}).get(list_id) == 1)
+        if count:
+            table.add_row(f"  on list {name!r}", str(count))
+    for name, sequence in account.sequences.items():
+        count = sum(1 for lead in leads if sequence.id in (lead.sequences or {}))
+        if count:
+            table.add_row(f"  in sequence {name!r}", str(count))
+    table.add_row("  total points", str(sum(lead.score for lead in leads)))
+    stats = sandbox.stats
+    table.add_row("calls received", str(stats.calls))
+    table.add_row("429s sent", str(stats.rate_limited))
+    return table
