@@ -78,10 +78,16 @@ def decode(status: int, body: bytes, call: Call) -> Reply:
         raise MalformedReply("the body is not JSON" if body.strip() else "the body is empty", body)
     if not isinstance(payload, dict):
         raise MalformedReply("the JSON is not an object", body)
+    if "actions" in payload:
+        results = _action_results(payload["actions"], body)
+    else:
+        results = _keyed_results(payload, call, body)
     top_status = payload.get("status")
+    if top_status is None and results:
+        # Some documented replies are only ``{cmd: {...}}`` (fact sheet §2.4): no top status.
+        top_status = "Success" if all(result.ok for result in results) else "Error"
     if not isinstance(top_status, str) or top_status.strip().lower() not in ("success", "error"):
         raise MalformedReply("no 'status' of Success or Error", body)
-    results = _action_results(payload.get("actions"), body)
     reply = Reply(
         ok=top_status.strip().lower() == "success",
         message=_text(payload.get("message")),
@@ -121,6 +127,25 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+def _keyed_results(payload: Mapping[str, Any], call: Call, body: bytes) -> tuple[ActionResult, ...]:
+    """Results of a reply keyed by cmd at the top level, without ``actions`` (fact sheet §2.4).
+
+    e.g. ``{"refund_transaction": {"status": "Success", "transaction_refunded": "792354"}}``.
+    Each is matched to the first action of the call with that cmd, so indexes stay aligned.
+    """
+    if isinstance(call, GetLead):
+        return ()
+    results = []
+    seen: set[str] = set()
+    for index, action in enumerate(call.actions):
+        cmd = action.wire_cmd
+        if cmd in seen or not isinstance(payload.get(cmd), dict):
+            continue
+        seen.add(cmd)
+        results.append(_result(index, cmd, payload[cmd]))
+    return tuple(results)
+
+
 def _action_results(raw: object, body: bytes) -> tuple[ActionResult, ...]:
     if raw is None:
         return ()
@@ -134,25 +159,24 @@ def _action_results(raw: object, body: bytes) -> tuple[ActionResult, ...]:
         if not isinstance(entry, dict) or len(entry) != 1:
             raise MalformedReply(f"actions[{index}] is not a single-key object", body)
         ((cmd, inner),) = entry.items()
-        if isinstance(inner, dict):
-            status = inner.get("status")
-            code = as_int(inner.get("type"))
-            if isinstance(status, str):
-                ok = status.strip().lower() == "success"
-            else:
-                # No status: only an error-range type makes it a failure.
-                ok = code is None or code < 200
-            data = {key: value for key, value in inner.items() if key not in _RESULT_META}
-            results.append(
-                ActionResult(index, str(cmd), ok, code, _text(inner.get("message")), data)
-            )
-        elif isinstance(inner, str):
-            results.append(
-                ActionResult(index, str(cmd), inner.strip().lower() != "error", None, None, {})
-            )
-        else:
-            results.append(ActionResult(index, str(cmd), True, None, None, {"value": inner}))
+        results.append(_result(index, str(cmd), inner))
     return tuple(results)
+
+
+def _result(index: int, cmd: str, inner: object) -> ActionResult:
+    if isinstance(inner, dict):
+        status = inner.get("status")
+        code = as_int(inner.get("type"))
+        if isinstance(status, str):
+            ok = status.strip().lower() == "success"
+        else:
+            # No status: only an error-range type makes it a failure.
+            ok = code is None or code < 200
+        data = {key: value for key, value in inner.items() if key not in _RESULT_META}
+        return ActionResult(index, cmd, ok, code, _text(inner.get("message")), data)
+    if isinstance(inner, str):
+        return ActionResult(index, cmd, inner.strip().lower() != "error", None, None, {})
+    return ActionResult(index, cmd, True, None, None, {"value": inner})
 
 
 def _flat_error_action(call: Call, code: int | None) -> tuple[str | None, int | None]:

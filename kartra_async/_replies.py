@@ -8,8 +8,9 @@ Unknown keys are kept in ``raw`` and in each ``ActionResult.data``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -26,16 +27,18 @@ if TYPE_CHECKING:
     )
 
 
+_INTEGER: Final = re.compile(r"-?[0-9]+")
+
+
 def as_int(value: object) -> int | None:
     """Kartra's numbers arrive as ints or numeric strings; anything else is None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit() or (text.startswith("-") and text[1:].isdigit()):
-            return int(text)
+    # ASCII digits only: str.isdigit() accepts "²" and other digits int() refuses.
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value.strip())
     return None
 
 
