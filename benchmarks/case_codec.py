@@ -23,13 +23,13 @@ from kartra_async.sandbox import SandboxCredentials, default_account, process
 from ._common import Table, Target, large_call, median, typical_call
 
 
-def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+def flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
     if isinstance(value, dict):
         for key, inner in value.items():
-            _flatten(inner, f"{prefix}[{key}]" if prefix else str(key), out)
+            flatten(inner, f"{prefix}[{key}]" if prefix else str(key), out)
     elif isinstance(value, (list, tuple)):
         for index, inner in enumerate(value):
-            _flatten(inner, f"{prefix}[{index}]", out)
+            flatten(inner, f"{prefix}[{index}]", out)
     elif value is not None:
         out.append((prefix, str(value)))
 
@@ -37,7 +37,7 @@ def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
 def stdlib_encode(nested: dict[str, Any]) -> bytes:
     """The reference: flatten, then ``urlencode``."""
     pairs: list[tuple[str, str]] = []
-    _flatten(nested, "", pairs)
+    flatten(nested, "", pairs)
     return urlencode(pairs).encode("ascii")
 
 
