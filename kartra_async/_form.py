@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 # What the encoder accepts. None and empty containers produce nothing, as in PHP.
 FormScalar: TypeAlias = str | int | bool | Decimal | float | None
@@ -30,8 +30,6 @@ _SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _QUOTED: tuple[str, ...] = tuple(
     chr(b) if b in _SAFE_BYTES else ("+" if b == 0x20 else f"%{b:02X}") for b in range(256)
 )
-# str.translate() table for the all-ASCII case, which skips the UTF-8 round trip.
-_ASCII_ESCAPES: dict[int, str] = {b: _QUOTED[b] for b in range(128) if b not in _SAFE_BYTES}
 # Most values (emails, names without spaces, ids, commands) need no escaping at all.
 _ALREADY_SAFE = re.compile(r"[A-Za-z0-9_.\-]*").fullmatch
 _QUOTE_CACHE: dict[object, str] = {}
@@ -43,8 +41,6 @@ def php_urlencode(text: str) -> str:
     """Percent-encode ``text`` as PHP's ``urlencode`` does (RFC 1738 flavour, spaces as ``+``)."""
     if _ALREADY_SAFE(text):
         return text
-    if text.isascii():
-        return text.translate(_ASCII_ESCAPES)
     return "".join([_QUOTED[b] for b in text.encode("utf-8", "surrogatepass")])
 
 
@@ -141,16 +137,18 @@ def build_query(data: Mapping[str, FormValue]) -> str:
 
 def _emit(parts: list[str], name: str, value: object) -> None:
     # One recursive function appending to a shared list: no generators, no intermediate pairs,
-    # key prefixes encoded once per level (this is what makes a typical call ~4x faster than
-    # flatten + encode_pairs). ``name`` is already percent-encoded.
-    if type(value) is str:
-        parts.append(f"{name}={value if _ALREADY_SAFE(value) else php_urlencode(value)}")
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _emit(parts, name + _bracket(key), item)
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            _emit(parts, name + _bracket(index), item)
+    # key prefixes encoded once per level, exact type checks before the slower ABC checks.
+    # ``name`` is already percent-encoded.
+    kind = type(value)
+    if kind is str:
+        text = cast(str, value)
+        parts.append(f"{name}={text if _ALREADY_SAFE(text) else php_urlencode(text)}")
+    elif kind is dict or (kind is not list and isinstance(value, Mapping)):
+        for key, item in cast(Mapping[object, object], value).items():
+            _emit(parts, name + (_BRACKET_CACHE.get(key) or _bracket(key)), item)
+    elif kind is list or kind is tuple:
+        for index, item in enumerate(cast(Sequence[object], value)):
+            _emit(parts, name + (_BRACKET_CACHE.get(index) or _bracket(index)), item)
     elif value is None:
         return
     elif isinstance(value, (str, int, bool, Decimal, float)):
@@ -227,10 +225,26 @@ def _split_name(name: str) -> tuple[str, list[str], bool] | None:
             return base, segments, False
 
 
-def _next_index(array: PhpArray) -> int:
-    # PHP appends at one past the largest integer key ever used (even a negative one), else 0.
-    numeric = [key for key in array if isinstance(key, int)]
-    return max(numeric) + 1 if numeric else 0
+class _NextIndex:
+    """PHP's per-array "next free element": one past the largest int key ever used, else 0.
+
+    Kept on the side so that ``name[]`` appends cost O(1), not a scan of the array (1000
+    appends would otherwise be quadratic). Holds the arrays it tracks, so ids stay unique.
+    """
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[PhpArray, int]] = {}
+
+    def get(self, array: PhpArray) -> int:
+        entry = self._by_id.get(id(array))
+        return 0 if entry is None else entry[1]
+
+    def used(self, array: PhpArray, key: int) -> None:
+        entry = self._by_id.get(id(array))
+        if entry is None or key + 1 > entry[1]:
+            self._by_id[id(array)] = (array, key + 1)
 
 
 def parse_query(body: bytes | str) -> PhpArray:
@@ -243,6 +257,7 @@ def parse_query(body: bytes | str) -> PhpArray:
     """
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     result: PhpArray = {}
+    next_index = _NextIndex()
     count = 0
     for chunk in raw.split(b"&"):
         if not chunk:
@@ -258,11 +273,17 @@ def parse_query(body: bytes | str) -> PhpArray:
         if too_deep:
             result.pop(_array_key(base), None)
             continue
-        _assign(result, _array_key(base), segments, php_urldecode(value_raw))
+        _assign(result, _array_key(base), segments, php_urldecode(value_raw), next_index)
     return result
 
 
-def _assign(result: PhpArray, top: str | int, segments: list[str], value: str) -> None:
+def _assign(
+    result: PhpArray,
+    top: str | int,
+    segments: list[str],
+    value: str,
+    next_index: _NextIndex,
+) -> None:
     if not segments:
         result[top] = value
         return
@@ -274,13 +295,14 @@ def _assign(result: PhpArray, top: str | int, segments: list[str], value: str) -
     for depth, segment in enumerate(segments):
         key: str | int
         if segment == "":
-            index = _next_index(container)
-            if index > _INT64_MAX:
+            key = next_index.get(container)
+            if key > _INT64_MAX:
                 # PHP's append fails once the largest int64 key is taken: the variable is lost.
                 return
-            key = index
         else:
             key = _array_key(segment)
+        if isinstance(key, int):
+            next_index.used(container, key)
         if depth == last:
             container[key] = value
             return

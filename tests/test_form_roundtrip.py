@@ -8,7 +8,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kartra_async._form import MAX_NESTING, MAX_VARS, PhpArray, build_query, parse_query
+from kartra_async._form import (
+    MAX_NESTING,
+    MAX_VARS,
+    PhpArray,
+    build_query,
+    encode_pairs,
+    flatten,
+    parse_query,
+)
 
 # PHP's rule for array keys: a canonical decimal int64 string becomes an int key.
 _PHP_INT_KEY = re.compile(r"-?[1-9][0-9]*|0")
@@ -122,3 +130,8 @@ def test_variables_beyond_the_limit_are_ignored(count: int) -> None:
     assert len(parsed) == MAX_VARS
     assert f"v{MAX_VARS - 1}" in parsed
     assert f"v{MAX_VARS}" not in parsed
+
+
+@given(_FORM)
+def test_flatten_then_encode_pairs_agrees_with_build_query(form: dict[str, Any]) -> None:
+    assert encode_pairs(flatten(form)) == build_query(form)
