@@ -21,18 +21,26 @@ Resuming reads the journal once, keeping two bit sets (memory: one bit per input
 
 - rows with ``done`` are skipped (their results are copied into the new results file);
 - rows with ``start`` but no ``done`` were in flight: the call may or may not have reached
-  Kartra. They are sent again wrapped in ``Recover``: a create is looked up first and resent
-  only if the lead is absent, upserts and set-state actions (tags, lists, sequences, fields)
-  are simply re-applied, and never-replay actions (``--points``) are *not* resent: such a row
-  ends with outcome ``unknown`` naming ``give_points_to_lead``;
+  Kartra. They are sent again wrapped in ``Recover`` (``KartraClient.recover``), which never
+  applies anything twice:
+
+  - ``--mode create``: the lead is looked up; absent → the call never ran and is sent whole
+    (points included); present → only the set-state actions (tags, lists, sequences) are
+    re-applied and ``--points`` is reported as outcome ``unknown``;
+  - ``--mode upsert``: the upsert runs again (create or edit, fields re-applied) with the
+    set-state actions; ``--points`` is not resent and the row ends ``unknown``;
+  - ``--mode edit``: edit and set-state actions are re-applied; ``--points`` is ``unknown``
+    (an edit carrying only points is not resent at all and is ``unknown``);
+
 - every other row is new and is sent normally.
 
 Why this is exact: a row's call can only be sent after its ``start`` is durable, so a row with
 neither record was never sent; a done record is written only after the outcome is final. The
 worst case of a crash is therefore "started, maybe sent", which ``Recover`` settles without
-applying anything twice. The one thing no journal can know is whether points of an in-flight
-row were applied, hence the ``unknown`` outcome (and points on a row that was started but had
-not yet reached Kartra are not applied by the resume: check those rows, listed as unknown).
+applying anything twice. Without ``--points`` the resumed account equals an uninterrupted run's.
+With ``--points`` no journal can know whether the points of an in-flight row were applied, so
+those rows (at most ``--concurrency`` per interruption) end ``unknown`` and are listed, for a
+person to check, rather than risk giving the points twice.
 
 A crash can leave a torn last line; it is ignored when reading and cut off before appending.
 """

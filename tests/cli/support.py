@@ -93,7 +93,7 @@ class SandboxProcess:
         return output, export_account(account, stable=True)
 
 
-def run_import(args: list[str], url: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run_import(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
     """Run ``kartra-async import`` to completion against the sandbox at ``url``."""
     return subprocess.run(
         [SCRIPT, "import", *args, "--base-url", url],
@@ -102,5 +102,4 @@ def run_import(args: list[str], url: str, **kwargs: object) -> subprocess.Comple
         env=cli_env(),
         timeout=60,
         check=False,
-        **kwargs,  # type: ignore[arg-type]
     )
