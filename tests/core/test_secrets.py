@@ -133,7 +133,11 @@ async def test_server_and_malformed_reply_errors_are_clean(
 
 @pytest.mark.parametrize("field", ["app_id", "api_key", "api_password"])
 def test_a_refused_credential_is_not_echoed(field: str) -> None:
-    values = {"app_id": CANARY_APP_ID, "api_key": CANARY_KEY, "api_password": CANARY_PASSWORD}
+    values: dict[str, Any] = {
+        "app_id": CANARY_APP_ID,
+        "api_key": CANARY_KEY,
+        "api_password": CANARY_PASSWORD,
+    }
     values[field] = values[field] + "\x00"
     with pytest.raises(UsageError) as info:
         KartraClient(**values)
