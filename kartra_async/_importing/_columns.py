@@ -232,6 +232,8 @@ class ImportOptions:
 
     def call_for(self, lead: LeadRequest) -> LeadCall:
         """The call for one lead: create/edit/upsert, then tags, lists, sequences, points."""
+        if lead.email is None and (self.mode != "edit" or lead.id is None):
+            raise ValidationError("email", f"is empty; --mode {self.mode} needs the lead's email")
         if self.mode == "create":
             call = lead.create()
         elif self.mode == "edit":
