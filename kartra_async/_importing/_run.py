@@ -62,6 +62,8 @@ class ImportRun:
         self.skipped = 0
         #: Rows re-sent as ``Recover`` because they were in flight when a run died.
         self.recovered = 0
+        #: True once every row was settled (False while running or when interrupted).
+        self.finished = False
 
     def replay(self, records: Iterable[dict[str, Any]]) -> None:
         """Count (and pass to the sink) the results an interrupted run already recorded."""
@@ -107,6 +109,7 @@ class ImportRun:
                 record = valid_record(number, getattr(getattr(call, "lead", None), "email", None))
                 self.tally.add(record)
                 self._sink(record, False)
+        self.finished = True
         return self.tally
 
     async def run(self, client: KartraClient, *, concurrency: int = 8) -> Tally:
@@ -120,6 +123,7 @@ class ImportRun:
                 feed.release()
         if self._journal is not None:
             await asyncio.to_thread(self._journal.sync)
+        self.finished = True
         return self.tally
 
 

@@ -245,7 +245,7 @@ def _run(job: _Job, err: Console) -> int:
 
 def _interrupted(job: _Job, err: Console) -> int:
     hint = ""
-    if job.journal_path is not None:
+    if job.journal_path is not None and not job.target.sandbox:
         hint = f"; run the same command with --resume to continue (journal: {job.journal_path})"
     err.print(f"interrupted{hint}", markup=False, highlight=False)
     return EXIT_INTERRUPTED

@@ -105,7 +105,8 @@ class ProgressView:
                     self._refresh()
                     await asyncio.sleep(_REFRESH)
             finally:
-                self._total = self._run.tally.rows
+                if self._run.finished:
+                    self._total = self._run.tally.rows
                 self._refresh()
                 self._bar.stop()
         else:
@@ -114,7 +115,8 @@ class ProgressView:
                     await asyncio.sleep(self._interval)
                     self._log_line()
             finally:
-                self._total = self._run.tally.rows
+                if self._run.finished:
+                    self._total = self._run.tally.rows
                 self._log_line()
 
 
