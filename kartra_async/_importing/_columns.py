@@ -101,9 +101,7 @@ class ColumnPlan:
             return name
         return None
 
-    def check_columns(
-        self, columns: Iterable[str], specs: Mapping[str, FieldSpec] | None
-    ) -> None:
+    def check_columns(self, columns: Iterable[str], specs: Mapping[str, FieldSpec] | None) -> None:
         """Refuse a header with unknown columns or unknown custom fields, before any call."""
         columns = tuple(columns)
         unknown = [column for column in columns if self.target(column) is None]

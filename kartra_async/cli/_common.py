@@ -108,8 +108,9 @@ def find_credentials(
         return None
     if not all(values):
         missing = [
-            name for name, value in zip((ENV_APP_ID, ENV_API_KEY, ENV_API_PASSWORD), values,
-                                        strict=True) if not value
+            name
+            for name, value in zip((ENV_APP_ID, ENV_API_KEY, ENV_API_PASSWORD), values, strict=True)
+            if not value
         ]
         raise CannotRun(f"set the environment variable(s) {', '.join(missing)} as well")
     try:

@@ -78,30 +78,67 @@ class _Job:
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the suffix.")
-@click.option("--mode", type=click.Choice(MODES), default="upsert", show_default=True,
-              help="create: new leads only; edit: existing only; upsert: either.")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="upsert",
+    show_default=True,
+    help="create: new leads only; edit: existing only; upsert: either.",
+)
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Assign this tag (repeatable).")
-@click.option("--list", "lists", multiple=True, metavar="LIST",
-              help="Subscribe to this list (repeatable).")
-@click.option("--sequence", "sequences", multiple=True, metavar="NAME:STEP",
-              help="Start this sequence at this step (repeatable).")
-@click.option("--points", type=click.IntRange(min=1), default=None,
-              help="Give these points. Never replayed: see README on resume.")
-@click.option("--map", "maps", multiple=True, metavar="HEADER=FIELD",
-              help="Read column HEADER as FIELD (a lead field or cf:<identifier>); "
-              "'HEADER=' ignores the column. Repeatable.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Calls in flight at once.")
-@click.option("--rate", type=click.FloatRange(min=0.1, min_open=False), default=None,
-              help="Calls per second (default 19.6, under Kartra's 20/s).")
-@click.option("--redis-url", default=None,
-              help="Share the App's rate with other processes through Redis.")
-@click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"Journal file (default: FILE{JOURNAL_SUFFIX}; none with --sandbox).")
+@click.option(
+    "--list", "lists", multiple=True, metavar="LIST", help="Subscribe to this list (repeatable)."
+)
+@click.option(
+    "--sequence",
+    "sequences",
+    multiple=True,
+    metavar="NAME:STEP",
+    help="Start this sequence at this step (repeatable).",
+)
+@click.option(
+    "--points",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Give these points. Never replayed: see README on resume.",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="HEADER=FIELD",
+    help="Read column HEADER as FIELD (a lead field or cf:<identifier>); "
+    "'HEADER=' ignores the column. Repeatable.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Calls in flight at once.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1, min_open=False),
+    default=None,
+    help="Calls per second (default 19.6, under Kartra's 20/s).",
+)
+@click.option(
+    "--redis-url", default=None, help="Share the App's rate with other processes through Redis."
+)
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Journal file (default: FILE{JOURNAL_SUFFIX}; none with --sandbox).",
+)
 @click.option("--resume", is_flag=True, help="Continue the import recorded in the journal.")
 @click.option("--dry-run", is_flag=True, help="Validate every row; send nothing.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write one result per row (JSONL, or CSV if the name ends in .csv).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one result per row (JSONL, or CSV if the name ends in .csv).",
+)
 @target_options
 def import_(
     file: Path,
@@ -145,8 +182,10 @@ def import_(
     except (UsageError, OSError) as exc:
         raise CannotRun(_text(exc)) from None
     if resume and sandbox:
-        raise CannotRun("--resume needs the account the journal was written for; "
-                        "--sandbox always starts a fresh one")
+        raise CannotRun(
+            "--resume needs the account the journal was written for; "
+            "--sandbox always starts a fresh one"
+        )
     if journal_path is None and not sandbox and not dry_run:
         journal_path = file.with_name(file.name + JOURNAL_SUFFIX)
     if resume and (journal_path is None or not journal_path.exists()):
@@ -215,8 +254,9 @@ def _dry_run(job: _Job, err: Console) -> int:
     finally:
         if results is not None:
             results.close()
-    Console().print(summary_table(tally, run=None, elapsed=time.monotonic() - started,
-                                  dry_run=True))
+    Console().print(
+        summary_table(tally, run=None, elapsed=time.monotonic() - started, dry_run=True)
+    )
     return EXIT_OK if tally.invalid == 0 else EXIT_ROWS_FAILED
 
 
@@ -233,7 +273,8 @@ def _run(job: _Job, err: Console) -> int:
             err.print(
                 f"resuming from {job.journal_path}: {len(state.done)} rows done, "
                 f"{len(state.in_flight)} were in flight (they will be reconciled)",
-                markup=False, highlight=False,
+                markup=False,
+                highlight=False,
             )
     try:
         return asyncio.run(_main(job, state, err))
@@ -271,7 +312,8 @@ async def _main(job: _Job, state: JournalState | None, err: Console) -> int:
                 f"sandbox: a fresh in-process Kartra at {conn.sandbox.url}, limited to "
                 f"{job.target.sandbox_rate_limit} calls/s (Kartra's real limit is 20/s); "
                 f"pacing at {conn.rate:g} calls/s",
-                markup=False, highlight=False,
+                markup=False,
+                highlight=False,
             )
         specs = await _preflight(conn.client, job)
         journal = _open_journal(job, state)
