@@ -33,6 +33,7 @@ from ._errors import (
     OutcomeUnknown,
     RateLimited,
     ServerError,
+    UsageError,
 )
 from ._outcome import Trace
 from ._replies import Reply
@@ -108,6 +109,7 @@ class Sender:
 
     async def send(self, call: Call, trace: Trace | None = None) -> Reply:
         """Settle ``call``: a ``Reply``, or the error that ends it."""
+        _check_call(call)
         trace = trace if trace is not None else Trace()
         if isinstance(call, LeadCall) and isinstance(call.opener, UpsertLead):
             return await self._upsert(call, call.opener, trace)
@@ -120,6 +122,7 @@ class Sender:
         (looked up, resent only if absent); upserts run again with their safe actions; any
         never-replay action is left out and reported in ``OutcomeUnknown``.
         """
+        _check_call(call)
         trace = trace if trace is not None else Trace()
         if isinstance(call, GetLead):
             return await self._settle(call, trace, refresh_fields=False, rounds=0)
@@ -341,6 +344,15 @@ class OutcomeInterrupted(KartraError):
 
     def __init__(self) -> None:
         super().__init__("the call was in flight when an earlier run was interrupted")
+
+
+def _check_call(call: object) -> None:
+    # Before any policy looks at it: a wrong object must fail as misuse, not as a crash inside.
+    if not isinstance(call, (LeadCall, AccountCall, GetLead)):
+        raise UsageError(
+            f"cannot send a {type(call).__name__}; build a call with LeadRequest, AccountCall "
+            "or GetLead"
+        )
 
 
 def _cmds(call: Call) -> str:

@@ -295,7 +295,6 @@ async def test_unsendable_objects_cost_no_call(
     assert sandbox.stats.calls == 0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: send(non-call) raises AttributeError, not UsageError")
 @pytest.mark.parametrize("thing", [{"cmd": "create_lead"}, "create_lead", None])
 async def test_send_of_a_non_call_raises_usage_error(
     thing: object, client: KartraClient, sandbox: Sandbox
