@@ -83,6 +83,10 @@ LEAD_TEXT_FIELDS: Final = (
 
 
 def _custom_fields(value: Iterable[CustomField]) -> tuple[CustomField, ...]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise ValidationError(
+            "custom_fields", f"must be a list of CustomField, not {type(value).__name__}"
+        )
     return tuple(value)
 
 
@@ -334,6 +338,11 @@ class AccountCall:
     ) -> AccountCall:
         """Define a custom field; drop-downs, radio buttons and checkboxes need ≥ 2 options."""
         # A lone string is refused, not split into one option per character.
+        if isinstance(options, (bytes, Mapping)) or not isinstance(options, Iterable):
+            raise ValidationError(
+                "custom_field_options",
+                f"must be a list of option names, not {type(options).__name__}",
+            )
         names = options if isinstance(options, str) else tuple(options)
         return self._then(CreateCustomField(identifier, field_type, names))
 
@@ -406,9 +415,7 @@ class AccountCall:
             )
         )
 
-    def then(
-        self, cmd: str, /, *, safety: Safety = Safety.NEVER, **params: object
-    ) -> AccountCall:
+    def then(self, cmd: str, /, *, safety: Safety = Safety.NEVER, **params: object) -> AccountCall:
         """Append an account-level command this library does not know yet."""
         return self._then(Custom(cmd, params, safety, "account"))
 

@@ -212,10 +212,17 @@ def check_identifier(field: str, value: object) -> str:
     return text
 
 
+#: Kartra's ids and counts are database integers; nothing larger can mean anything to it.
+MAX_INT: Final = 2**63 - 1
+
+
 def check_int(field: str, value: object, *, minimum: int | None = None) -> int:
-    """A true integer (not a bool, not a float, not a numeric string)."""
+    """A true integer (not a bool, not a float, not a numeric string) that fits in 64 bits."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(field, f"must be an integer, not {type(value).__name__}")
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        # Also keeps Python's 4,300-digit int-to-str limit from surfacing as a crash in encode.
+        raise ValidationError(field, "is out of range (more than a 64-bit integer)")
     if minimum is not None and value < minimum:
         raise ValidationError(field, f"must be at least {minimum}, got {value}")
     return value
@@ -240,6 +247,10 @@ def check_time_zone(field: str, value: object) -> str:
     return text
 
 
+#: Amounts above 10**12 are not money Kartra moves; the bound keeps encoding finite.
+MAX_AMOUNT_DIGITS: Final = 12
+
+
 def check_amount(field: str, value: object) -> Decimal:
     """A money amount: Decimal, int or decimal string; positive, at most two decimals."""
     if isinstance(value, (bool, float)):
@@ -251,6 +262,9 @@ def check_amount(field: str, value: object) -> Decimal:
         amount = None
     if amount is None or not amount.is_finite():
         raise ValidationError(field, f"is not a decimal amount: {value!r}")
+    if amount.adjusted() > MAX_AMOUNT_DIGITS:
+        # "1e999999999" is a valid Decimal that would print as a gigabyte of zeros.
+        raise ValidationError(field, "is too large to be an amount")
     if amount <= 0:
         raise ValidationError(field, f"must be positive, got {amount}")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]

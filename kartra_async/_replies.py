@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     )
 
 
-_INTEGER: Final = re.compile(r"-?[0-9]+")
+_INTEGER: Final = re.compile(r"-?[0-9]{1,19}")  # 64-bit ids; longer is not a Kartra number
 
 
 def as_int(value: object) -> int | None:

@@ -150,9 +150,6 @@ def test_huge_reply_is_read_without_error() -> None:
     assert reply.account_tags == tuple(tags)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: a >4300-digit numeric string in a reply raises ValueError"
-)
 @pytest.mark.parametrize("key", ["type", "lead_details"])
 def test_absurdly_long_numbers_in_replies_raise_only_kartra_errors(key: str) -> None:
     digits = "9" * 5000
