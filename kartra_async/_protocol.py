@@ -167,7 +167,9 @@ def _result(index: int, cmd: str, inner: object) -> ActionResult:
     if isinstance(inner, dict):
         status = inner.get("status")
         code = as_int(inner.get("type"))
-        if isinstance(status, str):
+        if status == "Success":  # what Kartra sends; the general rule below costs more
+            ok = True
+        elif isinstance(status, str):
             ok = status.strip().lower() == "success"
         else:
             # No status: only an error-range type makes it a failure.

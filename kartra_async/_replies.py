@@ -30,8 +30,16 @@ if TYPE_CHECKING:
 _INTEGER: Final = re.compile(r"-?[0-9]{1,19}")  # 64-bit ids; longer is not a Kartra number
 
 
+#: Kartra's type codes as the strings it sends them: most replies resolve with one lookup.
+_KNOWN_CODES: Final = {str(code): code for code in range(100, 300)}
+
+
 def as_int(value: object) -> int | None:
     """Kartra's numbers arrive as ints or numeric strings; anything else is None."""
+    if type(value) is str:
+        known = _KNOWN_CODES.get(value)
+        if known is not None:
+            return known
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

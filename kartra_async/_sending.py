@@ -147,7 +147,8 @@ class Sender:
     async def _settle(
         self, call: Call, trace: Trace, *, refresh_fields: bool, rounds: int
     ) -> Reply:
-        safety = decision_safety(call)
+        # Computed on the first failure only: most calls succeed at once and never need it.
+        safety: Safety | None = None
         policy = self._client.retry_policy
         started = self._clock()
         attempt = 0
@@ -159,6 +160,8 @@ class Sender:
                 return await self._client.send_once(call)
             except (RateLimited, NetworkError, ServerError, MalformedReply) as exc:
                 error: KartraError = exc
+            if safety is None:
+                safety = decision_safety(call)
             kind = _failure_kind(error)
             if kind is FailureKind.RATE_LIMITED:
                 trace.rate_limited += 1
