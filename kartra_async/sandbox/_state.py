@@ -8,6 +8,7 @@ state and the view modules render it.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -163,7 +164,9 @@ class Lead:
         if value:
             if self.fields is None:
                 self.fields = {}
-            self.fields[name] = value
+            # Field names arrive as fresh strings in every request; one shared copy per name
+            # keeps the per-lead cost under 1 KB.
+            self.fields[sys.intern(name)] = value
         elif self.fields:
             self.fields.pop(name, None)
 
