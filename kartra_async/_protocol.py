@@ -50,11 +50,36 @@ def to_request(call: Call) -> dict[str, Any]:
     )
 
 
-def encode(call: Call, credentials: Credentials) -> bytes:
+class FormBody(bytes):
+    """An encoded request body. It holds the credentials, so its repr never shows the bytes.
+
+    Tracebacks rendered with local variables (Sentry, rich, ``pytest --showlocals``) call
+    ``repr`` on every frame's locals; the transport's ``body`` argument is one of them.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<FormBody: {len(self)} bytes, credentials hidden>"
+
+    __str__ = __repr__
+
+
+def encode(call: Call, credentials: Credentials) -> FormBody:
     """The form body for ``call``: byte for byte what PHP's ``http_build_query`` would send."""
-    body = credentials.form_fields()
-    body.update(to_request(call))
-    return build_query(body).encode("ascii")
+    request = to_request(call)
+    form = _SecretForm(credentials.form_fields())
+    form.update(request)
+    return FormBody(build_query(form).encode("ascii"))
+
+
+class _SecretForm(dict[str, Any]):
+    """The nested request with the credentials in it; hidden from reprs like ``FormBody``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<request form: {len(self)} keys, credentials hidden>"
 
 
 def decode(status: int, body: bytes, call: Call) -> Reply:
