@@ -82,6 +82,10 @@ LEAD_TEXT_FIELDS: Final = (
 )
 
 
+#: Every profile field of ``lead[...]`` (besides ``id``), in the order of Kartra's lead article.
+LEAD_FIELDS: Final = ("email", *LEAD_TEXT_FIELDS, "lead_preferred_time_zone", "business_type")
+
+
 def _custom_fields(value: Iterable[CustomField]) -> tuple[CustomField, ...]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise ValidationError(

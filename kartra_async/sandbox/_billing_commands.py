@@ -10,21 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from .._actions import RECURRING_PERIODS, SECOND_RECURRING_PERIODS
 from .._form import PhpArray
 from ._base import Command, Context, Data, Fail, decimal_text, integer, text
 from ._state import EASTERN, Lead, Subscription, Transaction, eastern
 
-_PERIODS = (
-    "monthly",
-    "every 2 months",
-    "quarterly",
-    "yearly",
-    "every 2 years",
-    "weekly",
-    "every 2 weeks",
-)
+_PERIODS = RECURRING_PERIODS
 _INSTALLMENT_PERIODS = ("monthly", "every 2 months", "weekly", "every 2 weeks")
-_SECOND_PERIODS = ("yearly", "every 2 years")
+_SECOND_PERIODS = SECOND_RECURRING_PERIODS
 _EDITABLE = (
     "subscription_product_id",
     "subscription_price_point",

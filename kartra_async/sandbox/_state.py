@@ -18,46 +18,22 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from .._actions import CUSTOM_FIELD_TYPES as CLIENT_CUSTOM_FIELD_TYPES
+from .._actions import MULTI_CHOICE_TYPES
+from .._builder import LEAD_FIELDS as CLIENT_LEAD_FIELDS
+
 #: Kartra reports dates in US Eastern time, naive (fact sheet §1.7).
 EASTERN = ZoneInfo("America/New_York")
 
 #: Profile fields a lead carries, in the order ``get_lead`` lists them (fact sheet §0.1, §6).
-LEAD_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "last_name2",
-    "email",
-    "phone_country_code",
-    "phone",
-    "ip",
-    "address",
-    "zip",
-    "city",
-    "state",
-    "country",
-    "company",
-    "lead_picture",
-    "website",
-    "facebook",
-    "twitter",
-    "linkedin",
-    "lead_preferred_time_zone",
-    "sales_tax_id",
-    "business_type",
-)
+#: Every profile field a lead carries: the client's own list, so the two can never drift.
+LEAD_FIELDS: tuple[str, ...] = CLIENT_LEAD_FIELDS
 #: Fields a client may set through ``lead[...]`` (email is handled separately).
 WRITABLE_FIELDS: frozenset[str] = frozenset(LEAD_FIELDS) - {"email"}
 
-CUSTOM_FIELD_TYPES: tuple[str, ...] = (
-    "input_field",
-    "text_area",
-    "drop_down",
-    "radio_button",
-    "checkbox",
-)
+CUSTOM_FIELD_TYPES: tuple[str, ...] = CLIENT_CUSTOM_FIELD_TYPES
 #: Types whose values are option ids rather than free text.
-CHOICE_TYPES: frozenset[str] = frozenset({"drop_down", "radio_button", "checkbox"})
+CHOICE_TYPES: frozenset[str] = MULTI_CHOICE_TYPES
 
 TRANSACTION_TYPES: tuple[str, ...] = (
     "sale",
