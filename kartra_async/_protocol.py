@@ -65,7 +65,7 @@ class FormBody(bytes):
     __str__ = __repr__
 
 
-def encode(call: Call, credentials: Credentials) -> FormBody:
+def encode(call: Call, credentials: Credentials) -> bytes:
     """The form body for ``call``: byte for byte what PHP's ``http_build_query`` would send."""
     request = to_request(call)
     form = _SecretForm(credentials.form_fields())

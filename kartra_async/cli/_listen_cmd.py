@@ -51,11 +51,20 @@ async def _serve(host: str, port: int, ipn_secret: str | None) -> None:
 
 
 @main.command("listen")
-@click.option("--port", type=click.IntRange(0, 65535), default=8081, show_default=True,
-              help="TCP port to listen on (0: any free port, printed on stderr).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8081,
+    show_default=True,
+    help="TCP port to listen on (0: any free port, printed on stderr).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--ipn-secret-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="File holding the IPN secret_key; IPNs without it get 403.")
+@click.option(
+    "--ipn-secret-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="File holding the IPN secret_key; IPNs without it get 403.",
+)
 def listen(port: int, host: str, ipn_secret_file: Path | None) -> None:
     """Receive outbound events and IPNs on any path and print each one as a JSON line.
 

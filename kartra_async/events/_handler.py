@@ -75,8 +75,10 @@ def webhook_handler(
             return web.Response(status=413, text="payload too large")
         try:
             kind, data = decode_payload(body, request.content_type)
-            if kind == "ipn" and ipn_secret is not None and not ipn_secret_matches(
-                data, ipn_secret
+            if (
+                kind == "ipn"
+                and ipn_secret is not None
+                and not ipn_secret_matches(data, ipn_secret)
             ):
                 logger.warning("rejected an IPN with a missing or wrong secret_key")
                 return web.Response(status=403, text="forbidden")

@@ -117,10 +117,14 @@ class IpnNotification:
         return bool(self.subscription_id or self.gateway_subscription_id or self.product.trial)
 
 
-_REVERSALS = frozenset({
-    TransactionType.REFUND, TransactionType.PARTIAL_REFUND, TransactionType.CHARGEBACK,
-    TransactionType.FAILED,
-})
+_REVERSALS = frozenset(
+    {
+        TransactionType.REFUND,
+        TransactionType.PARTIAL_REFUND,
+        TransactionType.CHARGEBACK,
+        TransactionType.FAILED,
+    }
+)
 
 
 def classify(transaction_type: TransactionType | str | None, recurring: bool) -> IpnKind | None:
@@ -141,8 +145,9 @@ def ipn_secret_matches(form: Mapping[Any, Any], secret: str) -> bool:
     provided = form.get(SECRET_FIELD)
     if not isinstance(provided, str) or not secret:
         return False
-    return hmac.compare_digest(provided.encode("utf-8", "surrogatepass"),
-                               secret.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(
+        provided.encode("utf-8", "surrogatepass"), secret.encode("utf-8", "surrogatepass")
+    )
 
 
 def _positive(value: int | None) -> int | None:
@@ -196,8 +201,7 @@ def parse_ipn(form: Mapping[Any, Any]) -> IpnNotification:
     reader = FieldReader(form, "")
     transaction_type = reader.enum(TransactionType, "transaction_type")
     product = _product(reader)
-    subscription_id = _positive(reader.integer(
-        "transaction_internal_subscription_id"))
+    subscription_id = _positive(reader.integer("transaction_internal_subscription_id"))
     gateway_subscription_id = reader.text("transaction_subscription_id")
     gdpr_date = to_loose_datetime(reader.raw("gdpr_lead_status_date"))
     notification = IpnNotification(

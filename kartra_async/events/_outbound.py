@@ -262,9 +262,19 @@ class UnknownEvent:
 
 
 TypedEvent: TypeAlias = (
-    AffiliateSignupEvent | PurchaseEvent | TagEvent | ListEvent | SequenceEvent
-    | MembershipEvent | FormEvent | ScoreEvent | CalendarEvent | SurveyEvent | VideoEvent
-    | PageVisitEvent | SplitTestClickEvent
+    AffiliateSignupEvent
+    | PurchaseEvent
+    | TagEvent
+    | ListEvent
+    | SequenceEvent
+    | MembershipEvent
+    | FormEvent
+    | ScoreEvent
+    | CalendarEvent
+    | SurveyEvent
+    | VideoEvent
+    | PageVisitEvent
+    | SplitTestClickEvent
 )
 
 
@@ -322,11 +332,13 @@ def _calendar(data: object, path: str) -> CalendarDetails:
     hosts = []
     for host_path, item in items_of(reader.raw("hosts"), reader.name("hosts")):
         host = FieldReader(item, host_path)
-        hosts.append(CalendarHost(
-            first_name=host.text("host_first_name", "first_name"),
-            last_name=host.text("host_last_name", "last_name"),
-            email=host.text("host_email_address", "host_email", "email"),
-        ))
+        hosts.append(
+            CalendarHost(
+                first_name=host.text("host_first_name", "first_name"),
+                last_name=host.text("host_last_name", "last_name"),
+                email=host.text("host_email_address", "host_email", "email"),
+            )
+        )
     events = tuple(item for _, item in items_of(reader.raw("events"), reader.name("events")))
     return CalendarDetails(
         calendar_id=reader.integer("calendar_id"),
@@ -346,10 +358,12 @@ def _question(data: object, path: str) -> SurveyQuestion:
     answers = []
     for answer_path, item in items_of(reader.raw("answers"), reader.name("answers")):
         answer = FieldReader(item, answer_path)
-        answers.append(CustomFieldOption(
-            option_id=answer.required_integer("option_id", "id"),
-            value=answer.text("option_value", "value"),
-        ))
+        answers.append(
+            CustomFieldOption(
+                option_id=answer.required_integer("option_id", "id"),
+                value=answer.text("option_value", "value"),
+            )
+        )
     return SurveyQuestion(
         question_id=reader.integer("question_id", "id"),
         title=reader.text("question_title", "title"),
@@ -395,24 +409,49 @@ def _register(cls: type[OutboundEvent], key: str, parser: _Parser, *actions: Eve
 
 A = EventAction
 _register(AffiliateSignupEvent, "product", _product, A.JV_SIGNUP, A.AFFILIATE_SIGNUP)
-_register(PurchaseEvent, "transaction_details", parse_purchase_details, A.BUY_PRODUCT,
-          A.REFUND_PRODUCT, A.PARTIAL_REFUND_PRODUCT, A.CANCEL_SUBSCRIPTION)
+_register(
+    PurchaseEvent,
+    "transaction_details",
+    parse_purchase_details,
+    A.BUY_PRODUCT,
+    A.REFUND_PRODUCT,
+    A.PARTIAL_REFUND_PRODUCT,
+    A.CANCEL_SUBSCRIPTION,
+)
 _register(TagEvent, "tag", _named("tag"), A.ASSIGN_TAG, A.UNASSIGN_TAG)
 _register(ListEvent, "list", _named("list"), A.LIST_SUBSCRIPTION, A.LIST_UNSUBSCRIPTION)
-_register(SequenceEvent, "sequence", _named("sequence"), A.SEQUENCE_SUBSCRIPTION,
-          A.SEQUENCE_UNSUBSCRIPTION, A.SEQUENCE_COMPLETION)
-_register(MembershipEvent, "membership", parse_membership, A.MEMBERSHIP_GRANTED,
-          A.MEMBERSHIP_REVOKED)
+_register(
+    SequenceEvent,
+    "sequence",
+    _named("sequence"),
+    A.SEQUENCE_SUBSCRIPTION,
+    A.SEQUENCE_UNSUBSCRIPTION,
+    A.SEQUENCE_COMPLETION,
+)
+_register(
+    MembershipEvent, "membership", parse_membership, A.MEMBERSHIP_GRANTED, A.MEMBERSHIP_REVOKED
+)
 # One source lists the form's key as "tag" (likely a typo); _section falls back to the object.
 _register(FormEvent, "form", _named("form"), A.FILLED_FORM)
-_register(CalendarEvent, "calendar", _calendar, A.CALENDAR_SUBSCRIBE, A.CALENDAR_CANCEL,
-          A.CALENDAR_COMPLETE)
+_register(
+    CalendarEvent,
+    "calendar",
+    _calendar,
+    A.CALENDAR_SUBSCRIBE,
+    A.CALENDAR_CANCEL,
+    A.CALENDAR_COMPLETE,
+)
 _register(SurveyEvent, "survey", _survey, A.SURVEY_COMPLETE)
 _register(VideoEvent, "video", _named("video"), A.VIDEO_PLAY, A.VIDEO_COMPLETE)
 _register(PageVisitEvent, "kartra_page", _named("kartra_page"), A.KARTRA_PAGE_VISIT)
-_register(SplitTestClickEvent, "page_split_test_link", _named("page_split_test_link"),
-          A.CLICK_PAGE_SPLIT_TEST_LINK)
+_register(
+    SplitTestClickEvent,
+    "page_split_test_link",
+    _named("page_split_test_link"),
+    A.CLICK_PAGE_SPLIT_TEST_LINK,
+)
 del A
+
 
 def _form_details(details: Mapping[str, Any]) -> Mapping[str, Any]:
     if "form" not in details and isinstance(details.get("tag"), Mapping):

@@ -124,8 +124,7 @@ def parse_transaction_summary(data: object, path: str = "transaction") -> Transa
 def parse_transaction_summaries(items: Any) -> tuple[TransactionSummary, ...]:
     """Read ``transaction_list`` (absent or empty → ``()``)."""
     return tuple(
-        parse_transaction_summary(item, path)
-        for path, item in items_of(items, "transaction_list")
+        parse_transaction_summary(item, path) for path, item in items_of(items, "transaction_list")
     )
 
 
@@ -195,7 +194,8 @@ def parse_transaction_details(data: Mapping[str, Any]) -> TransactionDetails:
 def parse_installments_left(value: object, field: str) -> tuple[int | None, bool]:
     """Read ``installments_left``: a count, or ``"Until cancelled"`` → ``(None, True)``."""
     if isinstance(value, str) and " ".join(value.split()).lower() in (
-        _UNTIL_CANCELLED, "until canceled"
+        _UNTIL_CANCELLED,
+        "until canceled",
     ):
         return None, True
     if is_absent(value):

@@ -74,8 +74,9 @@ def parse_custom_field_definition(data: object, path: str = "") -> CustomFieldDe
         field_id=reader.integer("field_id", "id"),
         identifier=_identifier(reader),
         type=reader.enum(CustomFieldType, "field_type", "type", "custom_field_type"),
-        options=_options(reader.raw("field_value", "options", "custom_field_options"),
-                         reader.name("field_value")),
+        options=_options(
+            reader.raw("field_value", "options", "custom_field_options"), reader.name("field_value")
+        ),
         extra=reader.extra(),
     )
 
@@ -83,8 +84,7 @@ def parse_custom_field_definition(data: object, path: str = "") -> CustomFieldDe
 def parse_custom_field_definitions(items: Any) -> tuple[CustomFieldDefinition, ...]:
     """Read ``retrieve_custom_fields``' ``custom_fields`` list (absent or empty → ``()``)."""
     return tuple(
-        parse_custom_field_definition(item, path)
-        for path, item in items_of(items, "custom_fields")
+        parse_custom_field_definition(item, path) for path, item in items_of(items, "custom_fields")
     )
 
 
@@ -97,8 +97,10 @@ def parse_custom_field_value(data: object, path: str = "") -> CustomFieldValue:
     value: str | tuple[CustomFieldOption, ...]
     if isinstance(raw, (list, tuple, Mapping)):
         value = _options(raw, name)
-    elif isinstance(field_type, CustomFieldType) and field_type.has_options and (
-        raw is None or raw == ""
+    elif (
+        isinstance(field_type, CustomFieldType)
+        and field_type.has_options
+        and (raw is None or raw == "")
     ):
         value = ()
     else:

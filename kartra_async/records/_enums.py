@@ -17,8 +17,11 @@ class CustomFieldType(StrEnum):
     @property
     def has_options(self) -> bool:
         """True for the kinds whose value is chosen among options (and sent as option ids)."""
-        return self in (CustomFieldType.DROP_DOWN, CustomFieldType.RADIO_BUTTON,
-                        CustomFieldType.CHECKBOX)
+        return self in (
+            CustomFieldType.DROP_DOWN,
+            CustomFieldType.RADIO_BUTTON,
+            CustomFieldType.CHECKBOX,
+        )
 
 
 class TransactionType(StrEnum):

@@ -121,8 +121,6 @@ class LeadProfile:
         return next((f for f in self.custom_fields if f.identifier == identifier), None)
 
 
-
-
 def _name_of(item: object, path: str, *keys: str) -> tuple[str, FieldReader | None]:
     # Relations arrive as objects, or (older replies) as bare names.
     if isinstance(item, str):
@@ -149,12 +147,14 @@ def _lists(value: object) -> tuple[ListSubscription, ...]:
         if reader is None:
             lists.append(ListSubscription(name))
             continue
-        lists.append(ListSubscription(
-            name=name,
-            list_id=reader.integer("list_id", "id"),
-            active=reader.flag("active", "list_active"),
-            extra=reader.extra(),
-        ))
+        lists.append(
+            ListSubscription(
+                name=name,
+                list_id=reader.integer("list_id", "id"),
+                active=reader.flag("active", "list_active"),
+                extra=reader.extra(),
+            )
+        )
     return tuple(lists)
 
 
@@ -165,13 +165,15 @@ def _sequences(value: object) -> tuple[SequenceSubscription, ...]:
         if reader is None:
             sequences.append(SequenceSubscription(name))
             continue
-        sequences.append(SequenceSubscription(
-            name=name,
-            sequence_id=reader.integer("sequence_id", "id"),
-            step=reader.text("step", "sequence_step"),
-            status=reader.text("status", "sequence_status"),
-            extra=reader.extra(),
-        ))
+        sequences.append(
+            SequenceSubscription(
+                name=name,
+                sequence_id=reader.integer("sequence_id", "id"),
+                step=reader.text("step", "sequence_step"),
+                status=reader.text("status", "sequence_status"),
+                extra=reader.extra(),
+            )
+        )
     return tuple(sequences)
 
 
