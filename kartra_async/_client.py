@@ -19,7 +19,7 @@ from ._builder import AccountCall, Call, GetLead
 from ._errors import RateLimited, UsageError
 from ._model import Credentials
 from ._pacing import Pacer
-from ._protocol import decode, encode
+from ._protocol import Encoder, decode
 from ._replies import Reply
 from ._transport import DEFAULT_BASE_URL, AiohttpTransport, Timeouts, Transport
 
@@ -66,6 +66,7 @@ class KartraClient:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._credentials = Credentials(app_id, api_key, api_password)
+        self._encoder = Encoder(self._credentials)
         timeouts = _timeouts(timeout)
         if transport is not None and (session is not None or ssl_context is not None):
             raise UsageError("pass either transport or session/ssl_context, not both")
@@ -156,7 +157,7 @@ class KartraClient:
         A 429 is reported to the pacer (which pauses every caller) and raised as ``RateLimited``.
         """
         self._check_open()
-        body = encode(call, self._credentials)
+        body = self._encoder.encode(call)
         await self._pacer.acquire()
         self._check_open()
         response = await self._transport.post(body)
