@@ -137,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         }
     report["seconds"] = time.perf_counter() - began
     report["load_average_at_end"] = list(__import__("os").getloadavg())
-    target = args.json or RESULTS / ("quick.json" if args.quick else "latest.json")
+    # Only a complete full run may replace latest.json: the README quotes it as one run.
+    partial = args.quick or len(report["cases"]) < len(CASES) - len(skipped) or bool(skipped)
+    partial = partial or bool(args.only)
+    name = "quick.json" if args.quick else ("partial.json" if partial else "latest.json")
+    target = args.json or RESULTS / name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
     print(f"_{len(report['cases'])} cases in {report['seconds']:.0f} s; JSON: {target}_")
