@@ -73,6 +73,12 @@ class _Job:
     target: Target
     estimated_rows: int
     journal_header: JournalHeader
+    allow_invalid: bool = False
+
+    def exit_status(self, tally: Tally) -> int:
+        """0 when every row succeeded; invalid rows count only without --allow-invalid."""
+        not_ok = tally.not_ok - (tally.invalid if self.allow_invalid else 0)
+        return EXIT_OK if not_ok == 0 else EXIT_ROWS_FAILED
 
 
 @main.command("import")
@@ -135,6 +141,11 @@ class _Job:
 @click.option("--resume", is_flag=True, help="Continue the import recorded in the journal.")
 @click.option("--dry-run", is_flag=True, help="Validate every row; send nothing.")
 @click.option(
+    "--allow-invalid",
+    is_flag=True,
+    help="Invalid rows are still reported and never sent, but do not make the exit status 1.",
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write one result per row (JSONL, or CSV if the name ends in .csv).",
@@ -155,6 +166,7 @@ def import_(
     journal_path: Path | None,
     resume: bool,
     dry_run: bool,
+    allow_invalid: bool,
     output: Path | None,
     sandbox: bool,
     sandbox_rate_limit: int,
@@ -163,8 +175,9 @@ def import_(
 ) -> None:
     """Import leads from FILE (CSV or JSONL), paced under Kartra's limit, journaled, resumable.
 
-    Exit status: 0 every row succeeded; 1 some rows failed, were invalid or have an unknown
-    outcome; 2 could not run; 3 no credentials; 130 interrupted (resume with --resume).
+    Exit status: 0 every row succeeded; 1 some rows failed, were invalid (unless
+    --allow-invalid) or have an unknown outcome; 2 could not run; 3 no credentials;
+    130 interrupted (resume with --resume).
     """
     try:
         options = ImportOptions(
@@ -210,6 +223,7 @@ def import_(
         target=Target(sandbox, sandbox_rate_limit, credentials_file, base_url, rate, redis_url),
         estimated_rows=facts.estimated_rows,
         journal_header=header,
+        allow_invalid=allow_invalid,
     )
     err = Console(stderr=True)
     if dry_run:
@@ -257,7 +271,7 @@ def _dry_run(job: _Job, err: Console) -> int:
     Console().print(
         summary_table(tally, run=None, elapsed=time.monotonic() - started, dry_run=True)
     )
-    return EXIT_OK if tally.invalid == 0 else EXIT_ROWS_FAILED
+    return job.exit_status(tally)
 
 
 def _run(job: _Job, err: Console) -> int:
@@ -331,7 +345,7 @@ async def _main(job: _Job, state: JournalState | None, err: Console) -> int:
             out.print(_sandbox_summary(conn))
     if job.output is not None:
         err.print(f"results: {job.output}", markup=False, highlight=False)
-    return EXIT_OK if tally.not_ok == 0 else EXIT_ROWS_FAILED
+    return job.exit_status(tally)
 
 
 async def _preflight(client: KartraClient, job: _Job) -> dict[str, FieldSpec]:

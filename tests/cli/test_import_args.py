@@ -114,6 +114,11 @@ def test_dry_run_reports_each_invalid_row_and_continues(
     assert "row 2:" not in result.output and "row 8:" not in result.output
     assert "dry run: nothing was sent" in result.output
 
+    # --allow-invalid keeps reporting the rows, but they no longer fail the exit status.
+    allowed = runner.invoke(main, ["import", str(path), "--dry-run", "--allow-invalid"])
+    assert allowed.exit_code == 0
+    assert "row 4: invalid email: is not a valid email address" in allowed.output
+
 
 def test_resume_refuses_a_journal_of_another_file(
     runner: CliRunner, leads: Path, tmp_path: Path
