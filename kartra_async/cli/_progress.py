@@ -73,7 +73,8 @@ class ProgressView:
         retried = progress.retried if progress is not None else 0
         calls = progress.calls if progress is not None else 0
         speed = calls / self.elapsed if self.elapsed > 0 else 0.0
-        counts = f"ok {tally.ok}  failed {tally.not_ok}  retried {retried}"
+        failed = tally.not_ok - tally.invalid
+        counts = f"ok {tally.ok}  failed {failed}  invalid {tally.invalid}  retried {retried}"
         return tally.rows, counts, f"{speed:.1f} calls/s"
 
     def _refresh(self) -> None:
