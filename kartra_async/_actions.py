@@ -57,6 +57,27 @@ class Action:
     safety: ClassVar[Safety]
     opener: ClassVar[bool] = False
 
+    def __init_subclass__(
+        cls,
+        *,
+        cmd: str | None = None,
+        scope: Scope | None = None,
+        safety: Safety | None = None,
+        opener: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # The class keywords state each command's facts in its class line. attrs re-creates
+        # slotted classes without the keywords, so a missing one keeps what is already set.
+        super().__init_subclass__(**kwargs)
+        if cmd is not None:
+            cls.cmd = cmd
+        if scope is not None:
+            cls.scope = scope
+        if safety is not None:
+            cls.safety = safety
+        if opener is not None:
+            cls.opener = opener
+
     @property
     def wire_cmd(self) -> str:
         """The ``cmd`` value sent to Kartra (an instance property so ``Custom`` can vary it)."""
@@ -146,23 +167,13 @@ def _subscription_amount(value: object) -> Decimal | None:
 
 
 @attrs.frozen
-class CreateLead(Action):
+class CreateLead(Action, cmd="create_lead", scope="lead", safety=Safety.RECONCILE, opener=True):
     """``create_lead``: create the call's lead from its fields (244 if the email exists)."""
-
-    cmd: ClassVar[str] = "create_lead"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.RECONCILE
-    opener: ClassVar[bool] = True
 
 
 @attrs.frozen
-class EditLead(Action):
+class EditLead(Action, cmd="edit_lead", scope="lead", safety=Safety.REPEATABLE, opener=True):
     """``edit_lead``: change the sent fields of an existing lead; ``new_email`` renames it."""
-
-    cmd: ClassVar[str] = "edit_lead"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.REPEATABLE
-    opener: ClassVar[bool] = True
 
     new_email: str | None = attrs.field(default=None)
 
@@ -173,27 +184,17 @@ class EditLead(Action):
 
 
 @attrs.frozen
-class SearchLead(Action):
+class SearchLead(Action, cmd="search_lead", scope="lead", safety=Safety.READ, opener=True):
     """``search_lead``: check that the lead exists (and learn its id)."""
-
-    cmd: ClassVar[str] = "search_lead"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.READ
-    opener: ClassVar[bool] = True
 
 
 @attrs.frozen
-class UpsertLead(Action):
+class UpsertLead(Action, cmd="upsert", scope="lead", safety=Safety.RECONCILE, opener=True):
     """Not a Kartra command: the client turns it into create or edit (Kartra cannot upsert).
 
     ``strategy`` is "create-first", "edit-first" or "adaptive" (the client learns which is
     cheaper from the hit rate it observes).
     """
-
-    cmd: ClassVar[str] = "upsert"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.RECONCILE
-    opener: ClassVar[bool] = True
 
     strategy: str = attrs.field(default="adaptive")
 
@@ -206,52 +207,39 @@ class UpsertLead(Action):
 
 
 @attrs.frozen
-class AssignTag(Action):
+class AssignTag(Action, cmd="assign_tag", scope="lead", safety=Safety.REPEATABLE):
     """``assign_tag``: put an existing tag on the lead."""
 
-    cmd: ClassVar[str] = "assign_tag"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.REPEATABLE
     tag_name: str = attrs.field(validator=_nonempty("tag_name"))
 
 
 @attrs.frozen
-class UnassignTag(Action):
+class UnassignTag(Action, cmd="unassign_tag", scope="lead", safety=Safety.REPEATABLE):
     """``unassign_tag``: take a tag off the lead (a no-op if it does not carry it)."""
 
-    cmd: ClassVar[str] = "unassign_tag"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.REPEATABLE
     tag_name: str = attrs.field(validator=_nonempty("tag_name"))
 
 
 @attrs.frozen
-class SubscribeToList(Action):
+class SubscribeToList(Action, cmd="subscribe_lead_to_list", scope="lead", safety=Safety.REPEATABLE):
     """``subscribe_lead_to_list``: subscribe the lead to an existing list."""
 
-    cmd: ClassVar[str] = "subscribe_lead_to_list"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.REPEATABLE
     list_name: str = attrs.field(validator=_nonempty("list_name"))
 
 
 @attrs.frozen
-class UnsubscribeFromList(Action):
+class UnsubscribeFromList(
+    Action, cmd="unsubscribe_lead_from_list", scope="lead", safety=Safety.REPEATABLE
+):
     """``unsubscribe_lead_from_list``: unsubscribe the lead from a list."""
 
-    cmd: ClassVar[str] = "unsubscribe_lead_from_list"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.REPEATABLE
     list_name: str = attrs.field(validator=_nonempty("list_name"))
 
 
 @attrs.frozen
-class GivePoints(Action):
+class GivePoints(Action, cmd="give_points_to_lead", scope="lead", safety=Safety.NEVER):
     """``give_points_to_lead``: add points, optionally expiring after ``expiration`` days."""
 
-    cmd: ClassVar[str] = "give_points_to_lead"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.NEVER
     points: int = attrs.field(validator=_positive("points"))
     expiration: int | None = attrs.field(default=None)
 
@@ -262,12 +250,9 @@ class GivePoints(Action):
 
 
 @attrs.frozen
-class RemovePoints(Action):
+class RemovePoints(Action, cmd="remove_points_from_lead", scope="lead", safety=Safety.NEVER):
     """``remove_points_from_lead``: subtract points from the lead's score."""
 
-    cmd: ClassVar[str] = "remove_points_from_lead"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.NEVER
     points: int = attrs.field(validator=_positive("points"))
 
 
@@ -279,12 +264,11 @@ def _step(value: object) -> str:
 
 
 @attrs.frozen
-class SubscribeToSequence(Action):
+class SubscribeToSequence(
+    Action, cmd="subscribe_lead_to_sequence_at_step", scope="lead", safety=Safety.REPEATABLE
+):
     """``subscribe_lead_to_sequence_at_step``: start the lead on a sequence at a step number."""
 
-    cmd: ClassVar[str] = "subscribe_lead_to_sequence_at_step"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.REPEATABLE
     sequence_name: str = attrs.field(validator=_nonempty("sequence_name"))
     step: str = attrs.field(converter=_step)
 
@@ -296,26 +280,22 @@ class SubscribeToSequence(Action):
 
 
 @attrs.frozen
-class UnsubscribeFromSequence(Action):
+class UnsubscribeFromSequence(
+    Action, cmd="unsubscribe_lead_from_sequence", scope="lead", safety=Safety.REPEATABLE
+):
     """``unsubscribe_lead_from_sequence``: take the lead off a sequence."""
 
-    cmd: ClassVar[str] = "unsubscribe_lead_from_sequence"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.REPEATABLE
     sequence_name: str = attrs.field(validator=_nonempty("sequence_name"))
 
 
 @attrs.frozen
-class CalendarSubscribe(Action):
+class CalendarSubscribe(Action, cmd="calendar_subscribe", scope="lead", safety=Safety.NEVER):
     """``calendar_subscribe``: book the lead into a class, optionally at a date and hour (EST).
 
     Not repeatable: a second booking could hold a second seat, so a lost reply is reported as
     an unknown outcome rather than replayed.
     """
 
-    cmd: ClassVar[str] = "calendar_subscribe"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.NEVER
     calendar_name: str = attrs.field(validator=_nonempty("calendar_name"))
     class_name: str = attrs.field(validator=_nonempty("class_name"))
     starting_date: str | None = attrs.field(
@@ -329,32 +309,25 @@ class CalendarSubscribe(Action):
 
 
 @attrs.frozen
-class CalendarCancel(Action):
+class CalendarCancel(Action, cmd="calendar_cancel", scope="lead", safety=Safety.REPEATABLE):
     """``calendar_cancel``: cancel the lead's booking in a class."""
 
-    cmd: ClassVar[str] = "calendar_cancel"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.REPEATABLE
     calendar_name: str = attrs.field(validator=_nonempty("calendar_name"))
     class_name: str = attrs.field(validator=_nonempty("class_name"))
 
 
 @attrs.frozen
-class RetrieveTransactions(Action):
+class RetrieveTransactions(
+    Action, cmd="retrieve_transactions_from_lead", scope="lead", safety=Safety.READ
+):
     """``retrieve_transactions_from_lead``: the lead's transactions."""
-
-    cmd: ClassVar[str] = "retrieve_transactions_from_lead"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.READ
 
 
 @attrs.frozen
-class RetrieveSubscriptions(Action):
+class RetrieveSubscriptions(
+    Action, cmd="retrieve_subscriptions_from_lead", scope="lead", safety=Safety.READ
+):
     """``retrieve_subscriptions_from_lead``: the lead's recurring subscriptions."""
-
-    cmd: ClassVar[str] = "retrieve_subscriptions_from_lead"
-    scope: ClassVar[Scope] = "lead"
-    safety: ClassVar[Safety] = Safety.READ
 
 
 # --- account-level actions ---------------------------------------------------------------------
@@ -367,12 +340,11 @@ def _options(value: object) -> tuple[str, ...]:
 
 
 @attrs.frozen
-class CreateCustomField(Action):
+class CreateCustomField(
+    Action, cmd="create_custom_field", scope="account", safety=Safety.RECONCILE
+):
     """``create_custom_field``: define a custom field; multi-choice types need ≥ 2 options."""
 
-    cmd: ClassVar[str] = "create_custom_field"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.RECONCILE
     custom_field_identifier: str = attrs.field()
     custom_field_type: str = attrs.field(converter=_custom_field_type)
     custom_field_options: tuple[str, ...] = attrs.field(default=(), converter=_options)
@@ -393,80 +365,67 @@ class CreateCustomField(Action):
             )
 
 
-def _retrieve(cmd_name: str, doc: str) -> type[Action]:
-    @attrs.frozen
-    class Retrieve(Action):
-        cmd: ClassVar[str] = cmd_name
-        scope: ClassVar[Scope] = "account"
-        safety: ClassVar[Safety] = Safety.READ
-
-    Retrieve.__doc__ = doc
-    return Retrieve
-
-
-RetrieveCustomFields = _retrieve(
-    "retrieve_custom_fields", "``retrieve_custom_fields``: the account's custom field definitions."
-)
-RetrieveAccountLists = _retrieve(
-    "retrieve_account_lists", "``retrieve_account_lists``: the account's list names."
-)
-RetrieveAccountTags = _retrieve(
-    "retrieve_account_tags", "``retrieve_account_tags``: the account's tag names."
-)
-RetrieveAccountSequences = _retrieve(
-    "retrieve_account_sequences", "``retrieve_account_sequences``: the account's sequence names."
-)
-RetrieveAccountPages = _retrieve(
-    "retrieve_account_pages", "``retrieve_account_pages``: the account's page names."
-)
-for _cls, _name in (
-    (RetrieveCustomFields, "RetrieveCustomFields"),
-    (RetrieveAccountLists, "RetrieveAccountLists"),
-    (RetrieveAccountTags, "RetrieveAccountTags"),
-    (RetrieveAccountSequences, "RetrieveAccountSequences"),
-    (RetrieveAccountPages, "RetrieveAccountPages"),
+@attrs.frozen
+class RetrieveCustomFields(
+    Action, cmd="retrieve_custom_fields", scope="account", safety=Safety.READ
 ):
-    _cls.__name__ = _cls.__qualname__ = _name
+    """``retrieve_custom_fields``: the account's custom field definitions."""
 
 
 @attrs.frozen
-class SearchTransaction(Action):
+class RetrieveAccountLists(
+    Action, cmd="retrieve_account_lists", scope="account", safety=Safety.READ
+):
+    """``retrieve_account_lists``: the account's list names."""
+
+
+@attrs.frozen
+class RetrieveAccountTags(Action, cmd="retrieve_account_tags", scope="account", safety=Safety.READ):
+    """``retrieve_account_tags``: the account's tag names."""
+
+
+@attrs.frozen
+class RetrieveAccountSequences(
+    Action, cmd="retrieve_account_sequences", scope="account", safety=Safety.READ
+):
+    """``retrieve_account_sequences``: the account's sequence names."""
+
+
+@attrs.frozen
+class RetrieveAccountPages(
+    Action, cmd="retrieve_account_pages", scope="account", safety=Safety.READ
+):
+    """``retrieve_account_pages``: the account's page names."""
+
+
+@attrs.frozen
+class SearchTransaction(Action, cmd="search_transaction", scope="account", safety=Safety.READ):
     """``search_transaction``: does this transaction exist?"""
 
-    cmd: ClassVar[str] = "search_transaction"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.READ
     transaction_id: int = attrs.field(validator=_positive("transaction_id"))
 
 
 @attrs.frozen
-class GetTransactionDetails(Action):
+class GetTransactionDetails(
+    Action, cmd="get_transaction_details", scope="account", safety=Safety.READ
+):
     """``get_transaction_details``: a transaction's full record."""
 
-    cmd: ClassVar[str] = "get_transaction_details"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.READ
     transaction_id: int = attrs.field(validator=_positive("transaction_id"))
 
 
 @attrs.frozen
-class RefundTransaction(Action):
+class RefundTransaction(Action, cmd="refund_transaction", scope="account", safety=Safety.NEVER):
     """``refund_transaction``: refund a sale or rebill, fully or partly. Moves money."""
 
-    cmd: ClassVar[str] = "refund_transaction"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.NEVER
     transaction_id: int = attrs.field(validator=_positive("transaction_id"))
     refund_amount: Decimal | None = attrs.field(default=None, converter=_refund_amount)
 
 
 @attrs.frozen
-class CancelTransaction(Action):
+class CancelTransaction(Action, cmd="cancel_transaction", scope="account", safety=Safety.NEVER):
     """``cancel_transaction``: cancel the recurring subscription behind a transaction."""
 
-    cmd: ClassVar[str] = "cancel_transaction"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.NEVER
     transaction_id: int | None = None
     transaction_internal_subscription_id: int | None = None
 
@@ -485,32 +444,27 @@ class CancelTransaction(Action):
 
 
 @attrs.frozen
-class SearchSubscription(Action):
+class SearchSubscription(Action, cmd="search_subscription", scope="account", safety=Safety.READ):
     """``search_subscription``: does this subscription exist?"""
 
-    cmd: ClassVar[str] = "search_subscription"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.READ
     subscription_id: int = attrs.field(validator=_positive("subscription_id"))
 
 
 @attrs.frozen
-class GetSubscriptionDetails(Action):
+class GetSubscriptionDetails(
+    Action, cmd="get_subscription_details", scope="account", safety=Safety.READ
+):
     """``get_subscription_details``: a subscription's full record."""
 
-    cmd: ClassVar[str] = "get_subscription_details"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.READ
     subscription_id: int = attrs.field(validator=_positive("subscription_id"))
 
 
 @attrs.frozen
-class ModifySubscriptionStatus(Action):
+class ModifySubscriptionStatus(
+    Action, cmd="modify_subscription_status", scope="account", safety=Safety.NEVER
+):
     """``modify_subscription_status``: cancel, pause or unpause a subscription."""
 
-    cmd: ClassVar[str] = "modify_subscription_status"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.NEVER
     subscription_id: int = attrs.field(validator=_positive("subscription_id"))
     subscription_status_modification: str = attrs.field(converter=_status_modification)
 
@@ -539,12 +493,9 @@ def _installments(value: object) -> int | str | None:
 
 
 @attrs.frozen
-class EditSubscription(Action):
+class EditSubscription(Action, cmd="edit_subscription", scope="account", safety=Safety.NEVER):
     """``edit_subscription``: change product, price, dates, amount, recurrence, quantity or tax."""
 
-    cmd: ClassVar[str] = "edit_subscription"
-    scope: ClassVar[Scope] = "account"
-    safety: ClassVar[Safety] = Safety.NEVER
     subscription_id: int = attrs.field(validator=_positive("subscription_id"))
     subscription_product_id: int | None = attrs.field(default=None, converter=_product_id)
     subscription_price_point: int | None = attrs.field(default=None, converter=_price_point)
@@ -622,16 +573,12 @@ def _frozen_params(value: Mapping[str, object]) -> Mapping[str, object]:
 
 
 @attrs.frozen
-class Custom(Action):
+class Custom(Action, cmd="<custom>", scope="lead", safety=Safety.NEVER):
     """Any other ``cmd`` with its parameters, for commands Kartra adds after this release.
 
     Its safety defaults to ``NEVER`` (a lost reply is reported, never replayed) because nothing
     is known about it; pass ``safety=`` when you know better.
     """
-
-    cmd: ClassVar[str] = "<custom>"
-    safety: ClassVar[Safety] = Safety.NEVER
-    scope: ClassVar[Scope] = "lead"
 
     name: str = attrs.field()
     params: Mapping[str, object] = attrs.field(factory=dict, converter=_frozen_params)
