@@ -147,14 +147,21 @@ def search_lead(ctx: Context, params: PhpArray) -> Data:
 # --- tags and lists ---------------------------------------------------------------------------
 
 
-def _tag(ctx: Context, params: PhpArray, empty: int, unknown: int) -> tuple[int, str]:
-    name = text(params, "tag_name")
+def _named(
+    params: PhpArray, key: str, known: dict[str, int], empty: int, unknown: int
+) -> tuple[int, str]:
+    """The id and name of an existing tag or list named by ``params[key]``, or its error code."""
+    name = text(params, key)
     if not name:
         raise Fail(empty)
-    tag_id = ctx.account.tags.get(name)
-    if tag_id is None:
+    found = known.get(name)
+    if found is None:
         raise Fail(unknown)
-    return tag_id, name
+    return found, name
+
+
+def _tag(ctx: Context, params: PhpArray, empty: int, unknown: int) -> tuple[int, str]:
+    return _named(params, "tag_name", ctx.account.tags, empty, unknown)
 
 
 def assign_tag(ctx: Context, params: PhpArray) -> Data:
@@ -180,13 +187,7 @@ def unassign_tag(ctx: Context, params: PhpArray) -> Data:
 
 
 def _list(ctx: Context, params: PhpArray, empty: int, unknown: int) -> tuple[int, str]:
-    name = text(params, "list_name")
-    if not name:
-        raise Fail(empty)
-    list_id = ctx.account.lists.get(name)
-    if list_id is None:
-        raise Fail(unknown)
-    return list_id, name
+    return _named(params, "list_name", ctx.account.lists, empty, unknown)
 
 
 def subscribe_lead_to_list(ctx: Context, params: PhpArray) -> Data:
