@@ -94,10 +94,6 @@ def _custom_fields(value: Iterable[CustomField]) -> tuple[CustomField, ...]:
     return tuple(value)
 
 
-def _optional_str() -> str | None:
-    return attrs.field(default=None, kw_only=True)  # type: ignore[no-any-return]
-
-
 @attrs.frozen(kw_only=True)
 class LeadRequest:
     """The lead a call is about: how to find it (``id`` wins over ``email``) and its fields.
@@ -451,7 +447,3 @@ def lead_email(call: Call) -> str | None:
     if isinstance(call, GetLead):
         return call.email
     return None
-
-
-def _mapping(value: Mapping[str, object]) -> dict[str, object]:
-    return dict(value)

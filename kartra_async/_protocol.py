@@ -286,17 +286,3 @@ def _error(
     return error_class(number)(
         number, text, reply=reply, cmd=cmd, action_index=index, email=lead_email(call)
     )
-
-
-def error_for_result(result: ActionResult, reply: Reply, call: Call) -> APIError:
-    """The exception for one failed action result (used by the bulk layer's reconciliation)."""
-    return _error(result.type, result.message, reply, call, result.cmd, result.index)
-
-
-def summary(reply: Reply) -> Mapping[str, Any]:
-    """A short, secret-free description of a reply for logs."""
-    return {
-        "ok": reply.ok,
-        "type": reply.type,
-        "actions": [(result.cmd, result.ok, result.type) for result in reply.actions],
-    }
