@@ -239,7 +239,7 @@ _WHAT_HAPPENS: Final[Mapping[Safety, tuple[str, str]]] = {
         "read back first; resent only if the effect is missing",
     ),
     Safety.NEVER: (
-        "moves points or money",
+        "moves points or money, or books a seat",
         "never resent: reported as outcome unknown",
     ),
 }
