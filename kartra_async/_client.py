@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from ._builder import AccountCall, Call, GetLead
+from ._bulk import OutcomeStream, Recover
 from ._errors import RateLimited, UsageError
 from ._model import Credentials
-from ._pacing import Pacer
+from ._outcome import Outcome
+from ._pacing import LocalPacer, Pacer
 from ._protocol import Encoder, decode
 from ._replies import Reply
+from ._retry import RetryPolicy
+from ._sending import Sender
 from ._transport import DEFAULT_BASE_URL, AiohttpTransport, Timeouts, Transport
 
 if TYPE_CHECKING:
-    from ._bulk import OutcomeStream, Recover
-    from ._outcome import Outcome
-    from ._retry import RetryPolicy
     from .records import CustomFieldDefinition, LeadProfile
 
 ENV_APP_ID = "KARTRA_APP_ID"
@@ -65,8 +66,8 @@ class KartraClient:
         retry: RetryPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._credentials = Credentials(app_id, api_key, api_password)
-        self._encoder = Encoder(self._credentials)
+        # The encoder is the only holder of the credentials (its repr hides them).
+        self._encoder = Encoder(Credentials(app_id, api_key, api_password))
         timeouts = _timeouts(timeout)
         if transport is not None and (session is not None or ssl_context is not None):
             raise UsageError("pass either transport or session/ssl_context, not both")
@@ -75,18 +76,12 @@ class KartraClient:
         )
         self._base_url = base_url if transport is None else getattr(transport, "url", base_url)
         if pacer is None:
-            from ._pacing import LocalPacer
-
             pacer = LocalPacer()
         self._pacer: Pacer = pacer
         if retry is None:
-            from ._retry import RetryPolicy
-
             retry = RetryPolicy()
         self._retry = retry
         self._closed = False
-        from ._sending import Sender
-
         self._sender = Sender(self)
 
     @classmethod
@@ -205,8 +200,6 @@ class KartraClient:
         ``calls`` may be any iterable or async iterable (a generator over a huge file works:
         memory does not grow with its length). ``ordered=True`` yields in input order.
         """
-        from ._bulk import OutcomeStream
-
         self._check_open()
         return OutcomeStream(self, calls, concurrency=concurrency, ordered=ordered, buffer=buffer)
 
