@@ -30,7 +30,7 @@ UNTYPED_ID: Any = "48110"
 UNTYPED_FLOAT: Any = 1.0
 
 
-def refused(build: Callable[[], object], field: str) -> ValidationError:
+def assert_refused(build: Callable[[], object], field: str) -> ValidationError:
     """Assert ``build`` raises a ValidationError for ``field``; return it for more checks."""
     with pytest.raises(ValidationError) as info:
         build()
@@ -72,13 +72,13 @@ def test_valid_emails_are_accepted(email: str) -> None:
     ],
 )
 def test_invalid_emails_are_refused(email: str) -> None:
-    refused(lambda: LeadRequest(email=email), "email")
-    refused(lambda: GetLead(email=email), "email")
-    refused(lambda: LeadRequest(id=1).edit(new_email=email), "new_email")
+    assert_refused(lambda: LeadRequest(email=email), "email")
+    assert_refused(lambda: GetLead(email=email), "email")
+    assert_refused(lambda: LeadRequest(id=1).edit(new_email=email), "new_email")
 
 
 def test_email_must_be_a_string() -> None:
-    error = refused(lambda: LeadRequest(email=42), "email")  # type: ignore[arg-type]
+    error = assert_refused(lambda: LeadRequest(email=42), "email")  # type: ignore[arg-type]
     assert "int" in error.reason
 
 
@@ -100,7 +100,7 @@ def test_every_documented_time_zone_is_accepted(zone: str) -> None:
     "zone", ["UTC", "Europe/Paris", "america/new_york", "America/New_York ", "EST", "", "GMT+2"]
 )
 def test_other_time_zones_are_refused(zone: str) -> None:
-    refused(
+    assert_refused(
         lambda: LeadRequest(email="a@b.co", lead_preferred_time_zone=zone),
         "lead_preferred_time_zone",
     )
@@ -110,21 +110,21 @@ def test_other_time_zones_are_refused(zone: str) -> None:
 
 
 def test_lead_text_fields_refuse_control_characters_and_non_strings() -> None:
-    refused(lambda: LeadRequest(email="a@b.co", first_name="Ann\x00"), "first_name")
-    refused(lambda: LeadRequest(email="a@b.co", city=3), "city")  # type: ignore[arg-type]
-    refused(lambda: LeadRequest(email="a@b.co", company="x" * 5000), "company")
+    assert_refused(lambda: LeadRequest(email="a@b.co", first_name="Ann\x00"), "first_name")
+    assert_refused(lambda: LeadRequest(email="a@b.co", city=3), "city")  # type: ignore[arg-type]
+    assert_refused(lambda: LeadRequest(email="a@b.co", company="x" * 5000), "company")
     # Tabs and newlines are ordinary text (an address may span lines).
     assert LeadRequest(email="a@b.co", address="1 Main St\nApt 2").address == "1 Main St\nApt 2"
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 1.0, "7"])
 def test_lead_id_is_a_positive_integer(bad: Any) -> None:
-    refused(lambda: LeadRequest(id=bad), "id")
-    refused(lambda: GetLead(id=bad), "id")
+    assert_refused(lambda: LeadRequest(id=bad), "id")
+    assert_refused(lambda: GetLead(id=bad), "id")
 
 
 def test_business_type_is_an_integer() -> None:
-    refused(lambda: LeadRequest(email="a@b.co", business_type="shop"), "business_type")  # type: ignore[arg-type]
+    assert_refused(lambda: LeadRequest(email="a@b.co", business_type="shop"), "business_type")  # type: ignore[arg-type]
 
 
 # --- custom fields -------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_custom_field_identifiers_letters_digits_dash_underscore(identifier: str
     "identifier", ["a[b]", "a]", "[0]", "a b", "a.b", "a&b=c", "a%5Bb", "", "ü", "a\n"]
 )
 def test_custom_field_identifiers_that_could_inject_keys_are_refused(identifier: str) -> None:
-    refused(lambda: CustomField(identifier, "x"), "custom_fields.field_identifier")
+    assert_refused(lambda: CustomField(identifier, "x"), "custom_fields.field_identifier")
 
 
 @pytest.mark.parametrize(
@@ -174,14 +174,16 @@ def test_custom_field_value_kinds(value: Any, stored: Any) -> None:
     ],
 )
 def test_custom_field_value_kinds_refused(value: Any, where: str) -> None:
-    refused(lambda: CustomField("f", value), where)
+    assert_refused(lambda: CustomField("f", value), where)
 
 
 def test_a_lead_sets_each_custom_field_once() -> None:
     fields = [CustomField("f", "a"), CustomField("f", "b")]
-    error = refused(lambda: LeadRequest(email="a@b.co", custom_fields=fields), "custom_fields[1]")
+    error = assert_refused(
+        lambda: LeadRequest(email="a@b.co", custom_fields=fields), "custom_fields[1]"
+    )
     assert "'f'" in error.reason
-    refused(
+    assert_refused(
         lambda: LeadRequest(email="a@b.co", custom_fields=[("f", "a")]),  # type: ignore[list-item]
         "custom_fields[0]",
     )
@@ -192,18 +194,18 @@ def test_a_lead_sets_each_custom_field_once() -> None:
 
 @pytest.mark.parametrize("bad", [0, -5, 1.5, "10", True, None])
 def test_points_are_positive_integers(bad: Any) -> None:
-    refused(lambda: LEAD.search().give_points(bad), "points")
-    refused(lambda: LEAD.search().remove_points(bad), "points")
+    assert_refused(lambda: LEAD.search().give_points(bad), "points")
+    assert_refused(lambda: LEAD.search().remove_points(bad), "points")
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "30", True])
 def test_expiration_is_a_non_negative_integer(bad: Any) -> None:
-    refused(lambda: LEAD.search().give_points(5, expiration=bad), "expiration")
+    assert_refused(lambda: LEAD.search().give_points(5, expiration=bad), "expiration")
 
 
 @pytest.mark.parametrize("bad", ["", "1 2", "1-a", "!"])
 def test_sequence_step_is_alphanumeric(bad: str) -> None:
-    refused(lambda: LEAD.search().subscribe_to_sequence("Welcome", bad), "step")
+    assert_refused(lambda: LEAD.search().subscribe_to_sequence("Welcome", bad), "step")
 
 
 @pytest.mark.parametrize(
@@ -220,7 +222,7 @@ def test_sequence_step_is_alphanumeric(bad: str) -> None:
     ],
 )
 def test_names_must_not_be_empty(build: Callable[[], object], field: str) -> None:
-    refused(build, field)
+    assert_refused(build, field)
 
 
 # --- calendar date and hour ----------------------------------------------------------------------
@@ -247,7 +249,7 @@ def test_calendar_dates_in_kartra_format(value: str) -> None:
     ],
 )
 def test_calendar_dates_in_other_formats_are_refused(value: str) -> None:
-    refused(
+    assert_refused(
         lambda: LEAD.search().calendar_subscribe("C", "K", starting_date=value), "starting_date"
     )
 
@@ -256,7 +258,7 @@ def test_calendar_date_objects_are_formatted_but_datetimes_refused() -> None:
     call = LEAD.search().calendar_subscribe("C", "K", date(2030, 3, 9), time(18, 0))
     assert call.actions[1].starting_date == "09 Mar 2030"  # type: ignore[attr-defined]
     assert call.actions[1].starting_hour == "18:00"  # type: ignore[attr-defined]
-    refused(
+    assert_refused(
         lambda: LEAD.search().calendar_subscribe("C", "K", datetime(2030, 3, 9)),
         "starting_date",
     )
@@ -264,7 +266,7 @@ def test_calendar_date_objects_are_formatted_but_datetimes_refused() -> None:
 
 @pytest.mark.parametrize("value", ["24:00", "9:30", "09:60", "0930", "09:30:00", "1٣:00", "ab:cd"])
 def test_calendar_hours_in_other_formats_are_refused(value: str) -> None:
-    refused(
+    assert_refused(
         lambda: LEAD.search().calendar_subscribe("C", "K", starting_hour=value), "starting_hour"
     )
 
@@ -281,14 +283,14 @@ def test_every_custom_field_type_is_accepted(field_type: str) -> None:
 
 def test_custom_field_definitions_are_checked() -> None:
     create = AccountCall().create_custom_field
-    refused(lambda: create("f", "dropdown"), "custom_field_type")
-    refused(lambda: create("f", "Input_Field"), "custom_field_type")
-    refused(lambda: create("bad name", "input_field"), "custom_field_identifier")
-    refused(lambda: create("f", "drop_down", ["only one"]), "custom_field_options")
-    refused(lambda: create("f", "checkbox"), "custom_field_options")
-    refused(lambda: create("f", "input_field", ["a", "b"]), "custom_field_options")
-    refused(lambda: create("f", "radio_button", ["a", ""]), "custom_field_options[1]")
-    refused(lambda: create("f", "radio_button", "ab"), "custom_field_options")
+    assert_refused(lambda: create("f", "dropdown"), "custom_field_type")
+    assert_refused(lambda: create("f", "Input_Field"), "custom_field_type")
+    assert_refused(lambda: create("bad name", "input_field"), "custom_field_identifier")
+    assert_refused(lambda: create("f", "drop_down", ["only one"]), "custom_field_options")
+    assert_refused(lambda: create("f", "checkbox"), "custom_field_options")
+    assert_refused(lambda: create("f", "input_field", ["a", "b"]), "custom_field_options")
+    assert_refused(lambda: create("f", "radio_button", ["a", ""]), "custom_field_options[1]")
+    assert_refused(lambda: create("f", "radio_button", "ab"), "custom_field_options")
 
 
 @pytest.mark.parametrize("modification", ["cancel", "pause", "unpause"])
@@ -299,7 +301,7 @@ def test_status_modifications(modification: str) -> None:
 
 @pytest.mark.parametrize("modification", ["Cancel", "resume", "", "cancelled"])
 def test_other_status_modifications_are_refused(modification: str) -> None:
-    refused(
+    assert_refused(
         lambda: AccountCall().modify_subscription_status(1, modification),
         "subscription_status_modification",
     )
@@ -313,12 +315,12 @@ def test_every_recurring_period_is_accepted(period: str) -> None:
 
 def test_recurring_periods_are_checked() -> None:
     edit = AccountCall().edit_subscription
-    refused(lambda: edit(1, recurring_period_1="daily"), "recurring_period_1")
-    refused(
+    assert_refused(lambda: edit(1, recurring_period_1="daily"), "recurring_period_1")
+    assert_refused(
         lambda: edit(1, recurring_period_1="monthly", recurring_period_2="monthly"),
         "recurring_period_2",
     )
-    refused(lambda: edit(1, recurring_period_2="yearly"), "recurring_period_2")
+    assert_refused(lambda: edit(1, recurring_period_2="yearly"), "recurring_period_2")
 
 
 # --- amounts and billing ids ---------------------------------------------------------------------
@@ -337,7 +339,7 @@ def test_refund_amounts(amount: Any, stored: Decimal) -> None:
     "amount", [12.5, True, "abc", "", "0", "-1", "1.005", Decimal("NaN"), "Infinity", [1]]
 )
 def test_bad_refund_amounts_are_refused(amount: Any) -> None:
-    refused(lambda: AccountCall().refund_transaction(1, amount), "refund_amount")
+    assert_refused(lambda: AccountCall().refund_transaction(1, amount), "refund_amount")
 
 
 @pytest.mark.parametrize(
@@ -357,7 +359,7 @@ def test_bad_refund_amounts_are_refused(amount: Any) -> None:
     ],
 )
 def test_billing_ids_are_positive_integers(build: Callable[[], object], field: str) -> None:
-    refused(build, field)
+    assert_refused(build, field)
 
 
 # --- edit_subscription ---------------------------------------------------------------------------
@@ -386,7 +388,7 @@ def test_billing_ids_are_positive_integers(build: Callable[[], object], field: s
     ],
 )
 def test_edit_subscription_rules(kwargs: dict[str, Any], field: str) -> None:
-    refused(lambda: AccountCall().edit_subscription(7, **kwargs), field)
+    assert_refused(lambda: AccountCall().edit_subscription(7, **kwargs), field)
 
 
 def first_action(call: AccountCall) -> Any:
@@ -416,14 +418,14 @@ def test_edit_subscription_accepted_forms() -> None:
 def test_empty_or_non_string_credentials_are_refused(field: str, bad: Any) -> None:
     values = dict(zip(("app_id", "api_key", "api_password"), CANARIES, strict=True))
     values[field] = bad
-    error = refused(lambda: Credentials(**values), field)
+    error = assert_refused(lambda: Credentials(**values), field)
     for canary in CANARIES:
         assert canary not in str(error)
 
 
 def test_a_credential_with_a_control_character_is_refused_without_echo() -> None:
     secret = CANARIES[1] + "\n"
-    error = refused(lambda: Credentials(CANARIES[0], secret, CANARIES[2]), "api_key")
+    error = assert_refused(lambda: Credentials(CANARIES[0], secret, CANARIES[2]), "api_key")
     for canary in CANARIES:
         assert canary not in str(error)
         assert canary not in repr(error)

@@ -101,7 +101,7 @@ reply_shaped = st.fixed_dictionaries(
 )
 
 
-def read_everything(status: int, body: bytes, call: Call) -> None:
+def assert_only_kartra_errors(status: int, body: bytes, call: Call) -> None:
     """Decode, then touch every typed view: only ``KartraError`` may escape."""
     try:
         reply = decode(status, body, call)
@@ -122,7 +122,7 @@ def read_everything(status: int, body: bytes, call: Call) -> None:
 def test_random_json_replies_raise_only_kartra_errors(
     payload: Any, call: Call, status: int
 ) -> None:
-    read_everything(status, json.dumps(payload).encode(), call)
+    assert_only_kartra_errors(status, json.dumps(payload).encode(), call)
 
 
 @settings(max_examples=300, deadline=None)
@@ -131,7 +131,7 @@ def test_random_json_replies_raise_only_kartra_errors(
 @example(body=b"[" * 100_000, call=CALLS[0])
 @example(body=b'{"status":"Success"' + b" " * 3_000_000, call=CALLS[1])
 def test_random_bytes_raise_only_kartra_errors(body: bytes, call: Call) -> None:
-    read_everything(200, body, call)
+    assert_only_kartra_errors(200, body, call)
 
 
 @settings(max_examples=200, deadline=None)
@@ -140,7 +140,7 @@ def test_truncated_replies_raise_only_kartra_errors(
     payload: dict[str, Any], call: Call, cut: float
 ) -> None:
     body = json.dumps(payload).encode()
-    read_everything(200, body[: int(len(body) * cut)], call)
+    assert_only_kartra_errors(200, body[: int(len(body) * cut)], call)
 
 
 def test_huge_reply_is_read_without_error() -> None:
@@ -156,7 +156,7 @@ def test_absurdly_long_numbers_in_replies_raise_only_kartra_errors(key: str) -> 
     payload: dict[str, Any] = {"status": "Error", "message": "x", "type": digits}
     if key == "lead_details":
         payload = {"status": "Success", "lead_details": {"id": digits}}
-    read_everything(200, json.dumps(payload).encode(), CALLS[1])
+    assert_only_kartra_errors(200, json.dumps(payload).encode(), CALLS[1])
 
 
 # --- hostile request bodies posted raw to the sandbox --------------------------------------
@@ -239,7 +239,7 @@ def credentials_prefix(sandbox: Sandbox) -> bytes:
     return (build_query(sandbox.credentials.as_dict()) + "&").encode()
 
 
-async def check_survived(
+async def assert_sandbox_survives(
     http: aiohttp.ClientSession, sandbox: Sandbox, body: bytes, before: str
 ) -> None:
     status, reply_body = await post_raw(http, sandbox, body)
@@ -266,7 +266,7 @@ async def test_hostile_form_bodies_never_crash_or_corrupt_the_sandbox(
         credentials_prefix(sandbox)
         + "&".join(f"{quote(key, safe='[]')}={quote(value)}" for key, value in pairs).encode()
     )
-    await check_survived(http, sandbox, body, sandbox.export())
+    await assert_sandbox_survives(http, sandbox, body, sandbox.export())
 
 
 @settings(
@@ -279,14 +279,18 @@ async def test_hostile_form_bodies_never_crash_or_corrupt_the_sandbox(
 async def test_random_bytes_bodies_never_crash_or_corrupt_the_sandbox(
     sandbox: Sandbox, http: aiohttp.ClientSession, raw: bytes
 ) -> None:
-    await check_survived(http, sandbox, credentials_prefix(sandbox) + raw, sandbox.export())
+    await assert_sandbox_survives(
+        http, sandbox, credentials_prefix(sandbox) + raw, sandbox.export()
+    )
 
 
 async def test_sandbox_still_serves_correctly_after_hostile_bodies(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
     for raw in (b"\x00" * 1000, b"lead[email]=%ff%fe&actions[0][cmd]=create_lead", b"=" * 5000):
-        await check_survived(http, sandbox, credentials_prefix(sandbox) + raw, sandbox.export())
+        await assert_sandbox_survives(
+            http, sandbox, credentials_prefix(sandbox) + raw, sandbox.export()
+        )
     body = (
         credentials_prefix(sandbox)
         + build_query(

@@ -16,7 +16,7 @@ GOOD = CREDENTIALS.as_dict()
 TAGS = chain(None, {"cmd": "retrieve_account_tags"})
 
 
-def _flat_error(reply: dict[str, Any], expected: int) -> None:
+def assert_flat_error(reply: dict[str, Any], expected: int) -> None:
     assert reply == {
         "status": "Error",
         "message": ERROR_CODES[expected][0],
@@ -41,35 +41,35 @@ def _flat_error(reply: dict[str, Any], expected: int) -> None:
 def test_credentials_are_checked_in_kartras_order(
     run: Runner, override: dict[str, str], expected: int
 ) -> None:
-    _flat_error(run({**TAGS, **GOOD, **override}), expected)
+    assert_flat_error(run({**TAGS, **GOOD, **override}), expected)
 
 
 def test_missing_credentials_mean_empty_app_id(run: Runner) -> None:
-    _flat_error(run(TAGS, credentials=False), 238)
+    assert_flat_error(run(TAGS, credentials=False), 238)
 
 
 def test_inactive_app_and_account(run: Runner, account: SandboxAccount) -> None:
     account.settings.account_active = False
-    _flat_error(run(TAGS), 204)
+    assert_flat_error(run(TAGS), 204)
     account.settings.app_active = False
-    _flat_error(run(TAGS), 240)
+    assert_flat_error(run(TAGS), 240)
 
 
 def test_tls_required_answers_201_before_anything_else(run: Runner) -> None:
-    _flat_error(run({**TAGS, "app_id": ""}, insecure=True), 201)
+    assert_flat_error(run({**TAGS, "app_id": ""}, insecure=True), 201)
 
 
 def test_ip_allowlist(run: Runner, account: SandboxAccount) -> None:
     account.settings.allowed_ips = ["10.0.0.1"]
-    _flat_error(run(TAGS, remote="127.0.0.1"), 242)
+    assert_flat_error(run(TAGS, remote="127.0.0.1"), 242)
     assert run(TAGS, remote="10.0.0.1")["status"] == "Success"
 
 
 def test_command_permissions(run: Runner, account: SandboxAccount) -> None:
     account.settings.allowed_cmds = ["retrieve_account_tags"]
     assert run(TAGS)["status"] == "Success"
-    _flat_error(run(chain(None, {"cmd": "retrieve_account_lists"})), 262)
-    _flat_error(run({"get_lead": {"email": "buyer@example.com"}}), 262)
+    assert_flat_error(run(chain(None, {"cmd": "retrieve_account_lists"})), 262)
+    assert_flat_error(run({"get_lead": {"email": "buyer@example.com"}}), 262)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_command_permissions(run: Runner, account: SandboxAccount) -> None:
     ],
 )
 def test_request_shape_errors(run: Runner, payload: dict[str, Any], expected: int) -> None:
-    _flat_error(run(payload), expected)
+    assert_flat_error(run(payload), expected)
 
 
 @pytest.mark.parametrize("opener", ["create_lead", "edit_lead", "search_lead"])
@@ -95,7 +95,7 @@ def test_opener_outside_actions_0_runs_nothing(
     run: Runner, account: SandboxAccount, opener: str
 ) -> None:
     payload = chain("new@example.com", {"cmd": "retrieve_account_tags"}, {"cmd": opener})
-    _flat_error(run(payload), 262)
+    assert_flat_error(run(payload), 262)
     assert account.lead_by_email("new@example.com") is None
 
 
