@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import signal
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -231,3 +233,16 @@ def target_options(func: F) -> F:
 def describe_error(exc: KartraError) -> str:
     """A one-line description of a library error (never holds a credential)."""
     return f"{type(exc).__name__}: {exc}"
+
+
+async def until_stopped() -> None:
+    """Wait for SIGINT or SIGTERM, so a server command can shut down cleanly on either."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from aiohttp import web
 
 from ..events import KartraEvent, event_to_json, webhook_handler
 from . import main
+from ._common import until_stopped
 
 
 def _read_secret(path: Path | None) -> str | None:
@@ -40,11 +40,7 @@ async def _serve(host: str, port: int, ipn_secret: str | None) -> None:
         bound = runner.addresses[0][1] if runner.addresses else port
         # Stderr, so stdout stays pure JSONL; the bound port matters when --port is 0.
         click.echo(f"listening on http://{host}:{bound}/", err=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
+        await until_stopped()
     finally:
         await runner.cleanup()
     click.echo("stopped", err=True)

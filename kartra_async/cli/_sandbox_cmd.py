@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 from pathlib import Path
 
 import click
@@ -18,6 +17,7 @@ import click
 from ..sandbox import Sandbox, SandboxCredentials
 from ..sandbox._credentials import ENV_NAMES
 from . import main
+from ._common import until_stopped
 
 
 def _rate_limit(value: str) -> int | None:
@@ -40,15 +40,11 @@ def _write_credentials(path: Path, credentials: SandboxCredentials) -> None:
 
 
 async def _serve(sandbox: Sandbox, announce: list[str]) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     async with sandbox:
         click.echo(f"Kartra sandbox listening on {sandbox.url}")
         for line in announce:
             click.echo(line)
-        await stop.wait()
+        await until_stopped()
     click.echo(f"stopped after {sandbox.stats.calls} calls")
 
 
