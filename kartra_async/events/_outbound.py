@@ -7,8 +7,6 @@ details; an action Kartra adds later becomes an :class:`UnknownEvent` that keeps
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeAlias
 
@@ -18,8 +16,9 @@ from ..records import (
     LeadProfile,
     MembershipAccess,
     RecordFormatError,
-    TransactionType,
+    TransactionDetails,
     parse_lead_profile,
+    parse_transaction_details,
 )
 from ..records._custom_fields import CustomFieldOption
 from ..records._lead import parse_membership
@@ -83,24 +82,9 @@ class ProductRef:
     extra: Mapping[str, Any] = EMPTY_EXTRA
 
 
-@attrs.frozen
-class PurchaseDetails:
-    """``transaction_details`` of purchase, refund and subscription-cancellation events."""
-
-    transaction_id: int
-    transaction_type: TransactionType | str | None = None
-    transaction_date: datetime | None = None
-    full_amount: Decimal | None = None
-    quantity: int | None = None
-    product_id: int | None = None
-    product_name: str | None = None
-    product_price_point: int | None = None
-    lead_id: int | None = None
-    lead_email: str | None = None
-    lead_first_name: str | None = None
-    lead_last_name: str | None = None
-    lead_username: str | None = None
-    extra: Mapping[str, Any] = EMPTY_EXTRA
+#: An event's ``transaction_details``: the same Kartra object as ``get_transaction_details``
+#: returns (purchase events carry a subset of its fields; the others read as None).
+PurchaseDetails = TransactionDetails
 
 
 @attrs.frozen
@@ -308,23 +292,7 @@ def _product(data: object, path: str) -> ProductRef:
 
 def parse_purchase_details(data: object, path: str = "transaction_details") -> PurchaseDetails:
     """Read an event's ``transaction_details``."""
-    reader = FieldReader(data, path)
-    return PurchaseDetails(
-        transaction_id=reader.required_integer("transaction_id"),
-        transaction_type=reader.enum(TransactionType, "transaction_type"),
-        transaction_date=reader.date("transaction_date"),
-        full_amount=reader.amount("transaction_full_amount"),
-        quantity=reader.integer("transaction_quantity"),
-        product_id=reader.integer("product_id"),
-        product_name=reader.text("product_name"),
-        product_price_point=reader.integer("product_price_point"),
-        lead_id=reader.integer("lead_id"),
-        lead_email=reader.text("lead_email"),
-        lead_first_name=reader.text("lead_first_name"),
-        lead_last_name=reader.text("lead_last_name"),
-        lead_username=reader.text("lead_username"),
-        extra=reader.extra(),
-    )
+    return parse_transaction_details(data, path)
 
 
 def _calendar(data: object, path: str) -> CalendarDetails:

@@ -152,9 +152,14 @@ def parse_subscription_summaries(items: Any) -> tuple[SubscriptionSummary, ...]:
     )
 
 
-def parse_transaction_details(data: Mapping[str, Any]) -> TransactionDetails:
-    """Read ``transaction_details``; raises :class:`RecordFormatError` naming a bad field."""
-    reader = FieldReader(data, "transaction_details")
+def parse_transaction_details(
+    data: object, path: str = "transaction_details"
+) -> TransactionDetails:
+    """Read ``transaction_details`` (of a reply or of a purchase event).
+
+    Raises :class:`RecordFormatError` naming a bad field.
+    """
+    reader = FieldReader(data, path)
     return TransactionDetails(
         transaction_id=reader.required_integer("transaction_id"),
         transaction_type=reader.enum(TransactionType, "transaction_type"),
