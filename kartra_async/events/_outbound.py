@@ -20,7 +20,7 @@ from ..records import (
     parse_lead_profile,
     parse_transaction_details,
 )
-from ..records._custom_fields import CustomFieldOption
+from ..records._custom_fields import CustomFieldOption, parse_options
 from ..records._lead import parse_membership
 from ..records._values import (
     EMPTY_EXTRA,
@@ -323,21 +323,13 @@ def _calendar(data: object, path: str) -> CalendarDetails:
 
 def _question(data: object, path: str) -> SurveyQuestion:
     reader = FieldReader(data, path)
-    answers = []
-    for answer_path, item in items_of(reader.raw("answers"), reader.name("answers")):
-        answer = FieldReader(item, answer_path)
-        answers.append(
-            CustomFieldOption(
-                option_id=answer.required_integer("option_id", "id"),
-                value=answer.text("option_value", "value"),
-            )
-        )
+    answers = parse_options(reader.raw("answers"), reader.name("answers"))
     return SurveyQuestion(
         question_id=reader.integer("question_id", "id"),
         title=reader.text("question_title", "title"),
         # Undocumented encoding (flag, text or score): kept as text.
         correct=reader.text("question_correct"),
-        answers=tuple(answers),
+        answers=answers,
     )
 
 

@@ -56,7 +56,8 @@ def _option(item: object, path: str) -> CustomFieldOption:
     )
 
 
-def _options(value: object, path: str) -> tuple[CustomFieldOption, ...]:
+def parse_options(value: object, path: str) -> tuple[CustomFieldOption, ...]:
+    """A list of ``{option_id, option_value}``: custom field options, survey answers."""
     return tuple(_option(item, item_path) for item_path, item in items_of(value, path))
 
 
@@ -74,7 +75,7 @@ def parse_custom_field_definition(data: object, path: str = "") -> CustomFieldDe
         field_id=reader.integer("field_id", "id"),
         identifier=_identifier(reader),
         type=reader.enum(CustomFieldType, "field_type", "type", "custom_field_type"),
-        options=_options(
+        options=parse_options(
             reader.raw("field_value", "options", "custom_field_options"), reader.name("field_value")
         ),
         extra=reader.extra(),
@@ -96,7 +97,7 @@ def parse_custom_field_value(data: object, path: str = "") -> CustomFieldValue:
     name = reader.name("field_value")
     value: str | tuple[CustomFieldOption, ...]
     if isinstance(raw, (list, tuple, Mapping)):
-        value = _options(raw, name)
+        value = parse_options(raw, name)
     elif (
         isinstance(field_type, CustomFieldType)
         and field_type.has_options
