@@ -5,6 +5,7 @@
     KartraError
     ├── UsageError (also ValueError)         misuse: bad input, closed client, bad config
     │   └── ValidationError                  a field failed validation before anything was sent
+    │   └── ConfigurationError               the endpoint is not Kartra (404, 401, HTML, redirect)
     ├── TransportError                       no usable reply from Kartra
     │   ├── NetworkError                     connection failed; .may_have_been_sent says if it left
     │   │   └── RequestTimeout               connect or read timeout
@@ -24,12 +25,18 @@
         └── BillingError                     TransactionNotFound (247),
                                              SubscriptionNotFound (248), ...
 
+Every error says how far its call got (``error.failure``, a :class:`Failure`): ``not_sent``
+(nothing reached Kartra's command processing: safe to send again), ``rejected`` (Kartra answered
+with an error: nothing applied, or the named partial chain) or ``unknown`` (may have been
+applied).
+
 Messages carry the code, Kartra's message, the cmd and the lead's email where known; never a
 credential (the request body is not kept on any exception).
 """
 
 from __future__ import annotations
 
+import enum
 from typing import TYPE_CHECKING, Final
 
 from ._codes import ERROR_CODES, RATE_LIMIT_STATUS, Family
@@ -38,12 +45,36 @@ if TYPE_CHECKING:
     from ._replies import Reply
 
 
+class Failure(enum.StrEnum):
+    """How far a failed call got: the one question an operator needs answered after a failure."""
+
+    #: Nothing reached Kartra's command processing (connection refused, DNS, TLS, a 429, the
+    #: pacer or the retry budget exhausted, bad input, a misconfigured endpoint): nothing was
+    #: applied, and sending the call again is safe.
+    NOT_SENT = "not_sent"
+    #: Kartra answered with an error: nothing was applied, or only the chain's actions before
+    #: the failing one (named by the error).
+    REJECTED = "rejected"
+    #: The call may have been applied: its reply was lost after the request may have left.
+    UNKNOWN = "unknown"
+
+
 class KartraError(Exception):
     """Base class of every exception this library raises on purpose."""
+
+    @property
+    def failure(self) -> Failure:
+        """How far the call got when this error ended it (see :class:`Failure`)."""
+        return Failure.UNKNOWN
 
 
 class UsageError(KartraError, ValueError):
     """The library was used in a way that cannot work (bad input, closed client, bad config)."""
+
+    @property
+    def failure(self) -> Failure:
+        """Misuse is caught before anything is sent."""
+        return Failure.NOT_SENT
 
 
 class ValidationError(UsageError):
@@ -56,6 +87,23 @@ class ValidationError(UsageError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
+        self.reason = reason
+
+
+class ConfigurationError(UsageError):
+    """The endpoint answered, but not as Kartra does: HTTP 404, 401, 403, 405, a redirect or an
+    HTML page. The base URL (or a proxy in front of it) is wrong; retrying cannot help.
+
+    ``url`` is the endpoint called and ``status`` its HTTP status.
+    """
+
+    def __init__(self, url: str, status: int, reason: str) -> None:
+        super().__init__(
+            f"{url} answered HTTP {status} ({reason}): this is not Kartra's API endpoint; "
+            "check the base URL"
+        )
+        self.url = url
+        self.status = status
         self.reason = reason
 
 
@@ -73,6 +121,11 @@ class NetworkError(TransportError):
     def __init__(self, message: str, *, may_have_been_sent: bool) -> None:
         super().__init__(message)
         self.may_have_been_sent = may_have_been_sent
+
+    @property
+    def failure(self) -> Failure:
+        """``not_sent`` when the request certainly never left, else ``unknown``."""
+        return Failure.UNKNOWN if self.may_have_been_sent else Failure.NOT_SENT
 
 
 class RequestTimeout(NetworkError):
@@ -155,9 +208,19 @@ class APIError(KartraError):
         self.action_index = action_index
         self.email = email
 
+    @property
+    def failure(self) -> Failure:
+        """Kartra said no: nothing applied, or only the actions before ``action_index``."""
+        return Failure.REJECTED
+
 
 class RateLimited(APIError):
     """HTTP 429 "Too many requests": more than 20 calls in a second for this App."""
+
+    @property
+    def failure(self) -> Failure:
+        """A 429 is answered before any command runs: as good as never sent."""
+        return Failure.NOT_SENT
 
 
 class InsecureConnection(APIError):
