@@ -18,7 +18,16 @@ from ._actions import (
     Action,
     Recurrence,
 )
-from ._builder import AccountCall, Call, GetLead, LeadCall, LeadRequest
+from ._builder import (
+    AccountCall,
+    Call,
+    GetLead,
+    LeadCall,
+    LeadRequest,
+    UpsertCall,
+    UpsertStrategy,
+    WireCall,
+)
 from ._bulk import OutcomeStream, Recover
 from ._client import KartraClient
 from ._errors import (
@@ -48,6 +57,7 @@ from ._errors import (
     MissingAPIKey,
     MissingAppId,
     NetworkError,
+    OutcomeInterrupted,
     OutcomeUnknown,
     PointsError,
     RateLimited,
@@ -72,6 +82,7 @@ from ._replies import ActionResult, Reply
 from ._retry import RetryBudget, RetryPolicy
 from ._safety import Safety
 from ._transport import AiohttpTransport, RawResponse, Timeouts, Transport
+from .records import RecordFormatError
 
 try:
     __version__ = version("kartra-async")
@@ -127,6 +138,7 @@ __all__ = [
     "NetworkError",
     "NoPacer",
     "Outcome",
+    "OutcomeInterrupted",
     "OutcomeStream",
     "OutcomeUnknown",
     "Pacer",
@@ -135,6 +147,7 @@ __all__ = [
     "Progress",
     "RateLimited",
     "RawResponse",
+    "RecordFormatError",
     "Recover",
     "Recurrence",
     "Reply",
@@ -152,8 +165,11 @@ __all__ = [
     "Transport",
     "TransportError",
     "UnauthorizedIP",
+    "UpsertCall",
+    "UpsertStrategy",
     "UsageError",
     "ValidationError",
+    "WireCall",
     "__version__",
     "decode",
     "encode",

@@ -188,21 +188,6 @@ class SearchLead(Action, cmd="search_lead", scope="lead", safety=Safety.READ, op
     """``search_lead``: check that the lead exists (and learn its id)."""
 
 
-@attrs.frozen
-class UpsertLead(Action, cmd="upsert", scope="lead", safety=Safety.RECONCILE, opener=True):
-    """Not a Kartra command: the client turns it into create or edit (Kartra cannot upsert).
-
-    ``strategy`` is "create-first", "edit-first" or "adaptive" (the client learns which is
-    cheaper from the hit rate it observes).
-    """
-
-    strategy: str = attrs.field(default="adaptive")
-
-    @strategy.validator
-    def _check(self, _attribute: object, value: str) -> None:
-        check_choice("strategy", value, ("create-first", "edit-first", "adaptive"))
-
-
 # --- lead-scoped actions -----------------------------------------------------------------------
 
 
@@ -591,7 +576,7 @@ class Custom(Action, cmd="<custom>", scope="lead", safety=Safety.NEVER):
             check_identifier(f"{self.name}.{key}", key)
             if key == "cmd":
                 raise ValidationError(f"{self.name}.cmd", "is set from the command name")
-        if self.name in COMMANDS or self.name == UpsertLead.cmd:
+        if self.name in COMMANDS or self.name == "upsert":
             raise ValidationError("cmd", f"{self.name!r} has a typed builder method; use it")
 
     @property

@@ -5,9 +5,11 @@ a type error instead of a runtime surprise::
 
     LeadRequest(email="a@b.co").create().assign_tag("VIP").subscribe("News")
 
-``LeadRequest`` has only ``create()``, ``edit()``, ``search()`` and ``upsert()``; each returns a
-``LeadCall`` holding the opener, and only ``LeadCall`` has the follow-up actions. Every method
-returns a new frozen object, so one call can be shared across a million-lead fan-out.
+``LeadRequest`` has only ``create()``, ``edit()``, ``search()`` and ``upsert()``. The first
+three return a ``LeadCall`` holding the opener; ``upsert()`` returns an ``UpsertCall``, which the
+client settles as a create or an edit (Kartra has no upsert command, so the wire layer never
+sees one). Only these two carry the follow-up actions. Every method returns a new frozen
+object, so one call can be shared across a million-lead fan-out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, Self, TypeAlias, cast
 
 import attrs
 
@@ -52,7 +54,6 @@ from ._actions import (
     UnassignTag,
     UnsubscribeFromList,
     UnsubscribeFromSequence,
-    UpsertLead,
 )
 from ._errors import ValidationError
 from ._model import CustomField, check_email, check_int, check_text, check_time_zone
@@ -174,7 +175,7 @@ class LeadRequest:
         self._require_locator("search")
         return LeadCall(lead=self, actions=(SearchLead(),))
 
-    def upsert(self, strategy: str = "adaptive") -> LeadCall:
+    def upsert(self, strategy: UpsertStrategy = "adaptive") -> UpsertCall:
         """Create the lead or, if its email exists, edit it; then run the chained actions.
 
         Kartra cannot upsert: the client sends create_lead or edit_lead and falls back to the
@@ -183,82 +184,60 @@ class LeadRequest:
         """
         if self.email is None:
             raise ValidationError("email", "upsert() needs the lead's email")
-        return LeadCall(lead=self, actions=(UpsertLead(strategy=strategy),))
+        return UpsertCall(lead=self, strategy=strategy)
+
+
+#: How an upsert picks its first call: create, edit, or whichever the hit rate says is cheaper.
+UpsertStrategy: TypeAlias = Literal["create-first", "edit-first", "adaptive"]
+UPSERT_STRATEGIES: Final[tuple[UpsertStrategy, ...]] = ("create-first", "edit-first", "adaptive")
 
 
 def _actions(value: Iterable[Action]) -> tuple[Action, ...]:
     return tuple(value)
 
 
-@attrs.frozen(kw_only=True)
-class LeadCall:
-    """One call about one lead: an opener (create/edit/search/upsert) then follow-up actions."""
+class _FollowUps:
+    """The follow-up actions shared by ``LeadCall`` and ``UpsertCall``: each appends one."""
 
-    lead: LeadRequest
-    actions: tuple[Action, ...] = attrs.field(converter=_actions)
+    __slots__ = ()
 
-    def __attrs_post_init__(self) -> None:
-        # Guards hand-built and cattrs-structured calls, which bypass the two-stage builder.
-        if not isinstance(self.lead, LeadRequest):
-            raise ValidationError("lead", f"must be a LeadRequest, not {type(self.lead).__name__}")
-        if not self.actions or not self.actions[0].opener:
-            raise ValidationError(
-                "actions[0]", "must be create_lead, edit_lead or search_lead (Kartra's rule)"
-            )
-        for index, action in enumerate(self.actions):
-            if not isinstance(action, Action):
-                raise ValidationError(f"actions[{index}]", f"is not an action: {action!r}")
-            if index and action.opener:
-                raise ValidationError(
-                    f"actions[{index}]", f"{action.wire_cmd} may only be actions[0]"
-                )
-            if action.action_scope != "lead":
-                raise ValidationError(
-                    f"actions[{index}]",
-                    f"{action.wire_cmd} is an account-level command; send it in an AccountCall",
-                )
-        if isinstance(self.actions[0], CreateLead) and self.lead.email is None:
-            raise ValidationError("email", "create_lead needs the lead's email")
-        if self.lead.id is None and self.lead.email is None:
-            raise ValidationError("lead", "needs the lead's id or email")
+    if TYPE_CHECKING:
+        actions: tuple[Action, ...]
 
-    @property
-    def opener(self) -> Action:
-        """The first action: create, edit, search or upsert."""
-        return self.actions[0]
+    def _then(self, action: Action) -> Self:
+        # Both subclasses are frozen attrs classes with an ``actions`` tuple.
+        copy: Self = attrs.evolve(cast(Any, self), actions=(*self.actions, action))
+        return copy
 
-    def _then(self, action: Action) -> LeadCall:
-        return attrs.evolve(self, actions=(*self.actions, action))
-
-    def assign_tag(self, tag_name: str) -> LeadCall:
+    def assign_tag(self, tag_name: str) -> Self:
         """Put an existing tag on the lead (``assign_tag``)."""
         return self._then(AssignTag(tag_name))
 
-    def unassign_tag(self, tag_name: str) -> LeadCall:
+    def unassign_tag(self, tag_name: str) -> Self:
         """Take a tag off the lead (``unassign_tag``)."""
         return self._then(UnassignTag(tag_name))
 
-    def subscribe(self, list_name: str) -> LeadCall:
+    def subscribe(self, list_name: str) -> Self:
         """Subscribe the lead to an existing list (``subscribe_lead_to_list``)."""
         return self._then(SubscribeToList(list_name))
 
-    def unsubscribe(self, list_name: str) -> LeadCall:
+    def unsubscribe(self, list_name: str) -> Self:
         """Unsubscribe the lead from a list (``unsubscribe_lead_from_list``)."""
         return self._then(UnsubscribeFromList(list_name))
 
-    def give_points(self, points: int, expiration: int | None = None) -> LeadCall:
+    def give_points(self, points: int, expiration: int | None = None) -> Self:
         """Add points to the lead's score, expiring after ``expiration`` days if given."""
         return self._then(GivePoints(points, expiration))
 
-    def remove_points(self, points: int) -> LeadCall:
+    def remove_points(self, points: int) -> Self:
         """Remove points from the lead's score (``remove_points_from_lead``)."""
         return self._then(RemovePoints(points))
 
-    def subscribe_to_sequence(self, sequence_name: str, step: str | int) -> LeadCall:
+    def subscribe_to_sequence(self, sequence_name: str, step: str | int) -> Self:
         """Start the lead on a sequence at a step (``subscribe_lead_to_sequence_at_step``)."""
         return self._then(SubscribeToSequence(sequence_name, step))
 
-    def unsubscribe_from_sequence(self, sequence_name: str) -> LeadCall:
+    def unsubscribe_from_sequence(self, sequence_name: str) -> Self:
         """Take the lead off a sequence (``unsubscribe_lead_from_sequence``)."""
         return self._then(UnsubscribeFromSequence(sequence_name))
 
@@ -268,30 +247,105 @@ class LeadCall:
         class_name: str,
         starting_date: str | date | None = None,
         starting_hour: str | time | None = None,
-    ) -> LeadCall:
+    ) -> Self:
         """Book the lead into a class; date ``DD Mmm YYYY`` and hour ``HH:MM`` are US Eastern."""
         return self._then(
             CalendarSubscribe(calendar_name, class_name, starting_date, starting_hour)
         )
 
-    def calendar_cancel(self, calendar_name: str, class_name: str) -> LeadCall:
+    def calendar_cancel(self, calendar_name: str, class_name: str) -> Self:
         """Cancel the lead's booking in a class (``calendar_cancel``)."""
         return self._then(CalendarCancel(calendar_name, class_name))
 
-    def retrieve_transactions(self) -> LeadCall:
+    def retrieve_transactions(self) -> Self:
         """Ask for the lead's transactions (``retrieve_transactions_from_lead``)."""
         return self._then(RetrieveTransactions())
 
-    def retrieve_subscriptions(self) -> LeadCall:
+    def retrieve_subscriptions(self) -> Self:
         """Ask for the lead's subscriptions (``retrieve_subscriptions_from_lead``)."""
         return self._then(RetrieveSubscriptions())
 
-    def then(self, cmd: str, /, *, safety: Safety = Safety.NEVER, **params: object) -> LeadCall:
+    def then(self, cmd: str, /, *, safety: Safety = Safety.NEVER, **params: object) -> Self:
         """Append a command this library does not know yet, with its parameters.
 
         ``safety`` says what a lost reply means for it; unknown commands are never replayed.
         """
         return self._then(Custom(cmd, params, safety, "lead"))
+
+
+@attrs.frozen(kw_only=True)
+class LeadCall(_FollowUps):
+    """One call about one lead: an opener (create/edit/search) then follow-up actions."""
+
+    lead: LeadRequest
+    actions: tuple[Action, ...] = attrs.field(converter=_actions)
+
+    def __attrs_post_init__(self) -> None:
+        # Guards hand-built and cattrs-structured calls, which bypass the two-stage builder.
+        if not isinstance(self.lead, LeadRequest):
+            raise ValidationError("lead", f"must be a LeadRequest, not {type(self.lead).__name__}")
+        if not self.actions or not getattr(self.actions[0], "opener", False):
+            raise ValidationError(
+                "actions[0]", "must be create_lead, edit_lead or search_lead (Kartra's rule)"
+            )
+        _check_follow_ups(self.actions[1:], first=1)
+        if isinstance(self.actions[0], CreateLead) and self.lead.email is None:
+            raise ValidationError("email", "create_lead needs the lead's email")
+        if self.lead.id is None and self.lead.email is None:
+            raise ValidationError("lead", "needs the lead's id or email")
+
+    @property
+    def opener(self) -> Action:
+        """The first action: create, edit or search."""
+        return self.actions[0]
+
+
+@attrs.frozen(kw_only=True)
+class UpsertCall(_FollowUps):
+    """``LeadRequest(...).upsert()``: create the lead or edit it, then the follow-up actions.
+
+    Not a Kartra command: ``KartraClient`` settles it as ``create_lead`` or ``edit_lead``
+    (falling back to the other on 244 or 243), so ``encode`` refuses it. ``actions`` holds only
+    the follow-ups.
+    """
+
+    lead: LeadRequest
+    strategy: UpsertStrategy = "adaptive"
+    actions: tuple[Action, ...] = attrs.field(default=(), converter=_actions)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.lead, LeadRequest):
+            raise ValidationError("lead", f"must be a LeadRequest, not {type(self.lead).__name__}")
+        if self.lead.email is None:
+            raise ValidationError("email", "upsert() needs the lead's email")
+        if self.strategy not in UPSERT_STRATEGIES:
+            raise ValidationError(
+                "strategy", f"must be one of {', '.join(UPSERT_STRATEGIES)}, got {self.strategy!r}"
+            )
+        _check_follow_ups(self.actions, first=0)
+
+    def as_create(self) -> LeadCall:
+        """The ``create_lead`` chain this upsert sends when the lead is new."""
+        return LeadCall(lead=self.lead, actions=(CreateLead(), *self.actions))
+
+    def as_edit(self, email: str | None = None) -> LeadCall:
+        """The ``edit_lead`` chain for an existing lead (found by ``email`` if given)."""
+        lead = self.lead if email is None else attrs.evolve(self.lead, email=email)
+        return LeadCall(lead=lead, actions=(EditLead(), *self.actions))
+
+
+def _check_follow_ups(actions: tuple[Action, ...], *, first: int) -> None:
+    """Every action after the opener: a lead-scoped action, never a second opener."""
+    for index, action in enumerate(actions, start=first):
+        if not isinstance(action, Action):
+            raise ValidationError(f"actions[{index}]", f"is not an action: {action!r}")
+        if action.opener:
+            raise ValidationError(f"actions[{index}]", f"{action.wire_cmd} may only be actions[0]")
+        if action.action_scope != "lead":
+            raise ValidationError(
+                f"actions[{index}]",
+                f"{action.wire_cmd} is an account-level command; send it in an AccountCall",
+            )
 
 
 @attrs.frozen(kw_only=True)
@@ -436,13 +490,17 @@ class GetLead:
             check_int("id", self.id, minimum=1)
 
 
-#: Anything ``encode`` and ``KartraClient.send`` accept.
-Call: TypeAlias = LeadCall | AccountCall | GetLead
+#: A call as it goes on the wire: what ``encode`` accepts.
+WireCall: TypeAlias = LeadCall | AccountCall | GetLead
+#: Anything ``KartraClient.send`` accepts: a wire call or an upsert.
+Call: TypeAlias = LeadCall | AccountCall | GetLead | UpsertCall
+#: The classes of ``Call``, for run-time checks.
+CALL_TYPES: Final = (LeadCall, AccountCall, GetLead, UpsertCall)
 
 
 def lead_email(call: Call) -> str | None:
     """The email of the lead a call is about, for error messages (never a secret)."""
-    if isinstance(call, LeadCall):
+    if isinstance(call, (LeadCall, UpsertCall)):
         return call.lead.email
     if isinstance(call, GetLead):
         return call.email

@@ -1,22 +1,26 @@
 """``KartraClient``: the object services await. encode → pace → post → decode, and its lifecycle.
 
 The client holds the credentials (never shown in its repr), one transport (a pooled aiohttp
-session by default) and one pacer shared by every call it sends. Retries, reconciliation and
-bulk fan-out build on ``_send_once`` in ``_sending`` and ``_bulk``.
+session by default) and one pacer shared by every call it sends. ``send_once`` is the only
+path to the wire; retries, reconciliation and upserts are sans-I/O flows (``_settle``) run by
+one small driver (``_driver``) over it, and ``stream`` runs them on a bounded pool (``_bulk``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Hashable, Iterable
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ._builder import AccountCall, Call, GetLead
-from ._bulk import OutcomeStream, Recover
+from ._builder import CALL_TYPES, AccountCall, Call, GetLead, WireCall
+from ._bulk import OutcomeStream, Recover, StreamInput, lead_identity
+from ._driver import drive
 from ._errors import RateLimited, UsageError
 from ._model import Credentials
 from ._outcome import Outcome
@@ -24,7 +28,7 @@ from ._pacing import LocalPacer, Pacer
 from ._protocol import Encoder, decode
 from ._replies import Reply
 from ._retry import RetryPolicy
-from ._sending import Sender
+from ._settle import Settler, Trace
 from ._transport import DEFAULT_BASE_URL, AiohttpTransport, Timeouts, Transport
 
 if TYPE_CHECKING:
@@ -82,7 +86,7 @@ class KartraClient:
             retry = RetryPolicy()
         self._retry = retry
         self._closed = False
-        self._sender = Sender(self)
+        self._settler = Settler(retry)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> KartraClient:
@@ -146,7 +150,7 @@ class KartraClient:
         if self._closed:
             raise UsageError("this KartraClient is closed; create a new one")
 
-    async def send_once(self, call: Call) -> Reply:
+    async def send_once(self, call: WireCall) -> Reply:
         """Send ``call`` exactly once: pace, post, decode. No retry, no reconciliation.
 
         A 429 is reported to the pacer (which pauses every caller) and raised as ``RateLimited``.
@@ -157,7 +161,7 @@ class KartraClient:
         self._check_open()
         response = await self._transport.post(body)
         try:
-            return decode(response.status, response.body, call)
+            return decode(response.status, response.body, call, url=self._base_url)
         except RateLimited:
             await self._pacer.on_rate_limited()
             raise
@@ -167,44 +171,71 @@ class KartraClient:
 
         Raises the ``APIError`` subclass for Kartra's error code (carrying the whole reply),
         ``OutcomeUnknown`` when a never-replay write lost its reply, or ``TransportError``.
+        Every error's ``failure`` says how far the call got.
         """
         self._check_open()
-        return await self._sender.send(call)
+        return await self._settle(_checked(call), Trace())
 
-    async def recover(self, call: Call) -> Reply:
+    async def recover(self, call: Call, *, first_sent: datetime | None = None) -> Reply:
         """Settle a call that may already have been sent by a run that died mid-call.
 
-        For resuming interrupted jobs: creates are looked up and resent only if absent,
-        set-state actions re-applied, never-replay actions (points, money) left out and
-        reported in ``OutcomeUnknown``, so nothing is applied twice.
+        For resuming interrupted jobs: creates and upserts are looked up and sent whole only
+        if absent, set-state actions re-applied, never-replay actions (points, money) left out
+        and reported in ``OutcomeUnknown`` unless the read-back proves they never landed.
+        ``first_sent`` (when the dead run sent it) tells a lead it created from an older one.
         """
         self._check_open()
-        return await self._sender.recover(call)
+        return await self._recover(_checked(call), Trace(), first_sent)
+
+    async def _settle(self, call: Call, trace: Trace) -> Reply:
+        return await drive(self._settler.flow(call, trace), self.send_once, asyncio.sleep)
+
+    async def _recover(self, call: Call, trace: Trace, first_sent: datetime | None) -> Reply:
+        flow = self._settler.recover_flow(call, trace, first_sent)
+        return await drive(flow, self.send_once, asyncio.sleep)
+
+    def _lead_identity(self, call: Call | Recover) -> Hashable | None:
+        return lead_identity(call)
 
     def stream(
         self,
-        calls: Iterable[Call | Recover] | AsyncIterable[Call | Recover],
+        calls: Iterable[StreamInput] | AsyncIterable[StreamInput],
         *,
         concurrency: int = 8,
         ordered: bool = False,
         buffer: int | None = None,
+        key: Callable[[Call], Any] | None = None,
+        order_key: Callable[[Call | Recover], Hashable | None] | None = None,
     ) -> OutcomeStream:
         """Send many calls on a fixed pool of workers; an async context manager of outcomes.
 
         ::
 
-            async with client.stream(calls, concurrency=8) as outcomes:
+            async with client.stream(rows, concurrency=8) as outcomes:
                 async for outcome in outcomes:
-                    ...
+                    print(outcome.key, outcome.ok, outcome.failure)
 
-        ``calls`` may be any iterable or async iterable (a generator over a huge file works:
-        memory does not grow with its length). ``ordered=True`` yields in input order.
+        ``calls`` may be any iterable or async iterable of calls, ``Recover`` s or
+        ``(key, call)`` pairs (a generator over a huge file works: memory does not grow with
+        its length). Each ``Outcome`` carries its input's key (from the pair, or ``key(call)``).
+        Calls for the same lead (``order_key``, by default its id, else its email in any case)
+        never overlap and settle in input order, so the last one wins; ``ordered=True`` also
+        yields the outcomes in input order.
         """
         self._check_open()
-        return OutcomeStream(self, calls, concurrency=concurrency, ordered=ordered, buffer=buffer)
+        return OutcomeStream(
+            self._settle,
+            self._recover,
+            calls,
+            order_key=order_key or self._lead_identity,
+            concurrency=concurrency,
+            ordered=ordered,
+            buffer=buffer,
+            key=key,
+        )
 
     async def send_many(
-        self, calls: Iterable[Call] | AsyncIterable[Call], *, concurrency: int = 8
+        self, calls: Iterable[StreamInput] | AsyncIterable[StreamInput], *, concurrency: int = 8
     ) -> list[Outcome]:
         """Send a small batch and return every outcome, in input order."""
         async with self.stream(calls, concurrency=concurrency, ordered=True) as outcomes:
@@ -235,6 +266,16 @@ class KartraClient:
     async def retrieve_custom_fields(self) -> tuple[CustomFieldDefinition, ...]:
         """The account's custom field definitions."""
         return (await self.send(AccountCall().retrieve_custom_fields())).custom_fields
+
+
+def _checked(call: object) -> Call:
+    # Before any policy looks at it: a wrong object must fail as misuse, not as a crash inside.
+    if not isinstance(call, CALL_TYPES):
+        raise UsageError(
+            f"cannot send a {type(call).__name__}; build a call with LeadRequest, AccountCall "
+            "or GetLead"
+        )
+    return call
 
 
 def _timeouts(timeout: float | Timeouts | None) -> Timeouts | None:

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from ._builder import Call
-from ._errors import KartraError, OutcomeUnknown
+from ._errors import Failure, KartraError, OutcomeUnknown
 from ._replies import Reply
-
-
-@attrs.define
-class Trace:
-    """What it took to settle one call: HTTP calls made, retries, reconciliation, upsert path.
-
-    Mutable and private to the one task settling the call; frozen into the ``Outcome``.
-    """
-
-    calls: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    reconciled: bool = False
-    #: For upserts: "created" or "updated" once known.
-    upsert: str | None = None
+from ._settle import Trace
 
 
 @attrs.frozen
@@ -31,6 +19,7 @@ class Outcome:
     Exactly one of ``reply`` and ``error`` is set, except for ``OutcomeUnknown`` errors, which
     may carry the reply of the reconciliation that applied the safe actions.
     ``attempts`` counts every HTTP call made for this input (retries and read-backs included).
+    ``key`` is the caller's key for the input (a ``(key, call)`` pair or ``stream(key=...)``).
     """
 
     index: int
@@ -42,6 +31,7 @@ class Outcome:
     retries: int = 0
     reconciled: bool = False
     upsert: str | None = None
+    key: Any = None
 
     @property
     def ok(self) -> bool:
@@ -52,6 +42,11 @@ class Outcome:
     def unknown(self) -> bool:
         """True when some write's effect could not be known (see ``OutcomeUnknown``)."""
         return isinstance(self.error, OutcomeUnknown)
+
+    @property
+    def failure(self) -> Failure | None:
+        """How far a failed call got (``not_sent``, ``rejected``, ``unknown``); None when ok."""
+        return self.error.failure if self.error is not None else None
 
     @property
     def lead_id(self) -> int | None:

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
-from ._actions import Action, EditLead, UpsertLead
-from ._builder import AccountCall, Call, GetLead, LeadCall, lead_email
+from ._actions import Action, EditLead
+from ._builder import AccountCall, Call, GetLead, LeadCall, UpsertCall, WireCall, lead_email
 from ._codes import ERROR_CODES, RATE_LIMIT_MESSAGE, RATE_LIMIT_STATUS
 from ._converter import unstructure_action, unstructure_lead
-from ._errors import APIError, MalformedReply, RateLimited, ServerError, UsageError, error_class
+from ._errors import (
+    APIError,
+    ConfigurationError,
+    MalformedReply,
+    RateLimited,
+    ServerError,
+    UsageError,
+    error_class,
+)
 from ._form import build_query
 from ._model import Credentials
 from ._replies import ActionResult, Reply, as_int
@@ -24,19 +32,34 @@ _GLOBAL_FAMILIES: Final = frozenset({"transport", "auth", "app", "request"})
 _RESULT_META: Final = frozenset({"status", "message", "type"})
 
 
-def _refuse_upsert() -> NoReturn:
-    raise UsageError(
+#: HTTP statuses that no Kartra endpoint answers: a wrong URL, a proxy or a login page.
+_NOT_KARTRA: Final = {
+    301: "a redirect",
+    302: "a redirect",
+    303: "a redirect",
+    307: "a redirect",
+    308: "a redirect",
+    401: "authentication required",
+    403: "forbidden",
+    404: "not found",
+    405: "method not allowed",
+    407: "proxy authentication required",
+    410: "gone",
+}
+_HTML_STARTS: Final = (b"<!doctype html", b"<html")
+
+
+def _refuse_upsert() -> UsageError:
+    return UsageError(
         "upsert() is resolved by KartraClient (Kartra has no upsert command); "
         "send it with client.send() or client.stream()"
     )
 
 
-def to_request(call: Call) -> dict[str, Any]:
+def to_request(call: WireCall) -> dict[str, Any]:
     """The nested array Kartra expects for ``call``, without credentials."""
     if isinstance(call, LeadCall):
         opener = call.opener
-        if isinstance(opener, UpsertLead):
-            _refuse_upsert()
         new_email = opener.new_email if isinstance(opener, EditLead) else None
         return {
             "lead": unstructure_lead(call.lead, new_email),
@@ -49,6 +72,8 @@ def to_request(call: Call) -> dict[str, Any]:
     if isinstance(call, GetLead):
         locator: dict[str, Any] = {"id": call.id} if call.id is not None else {"email": call.email}
         return {"get_lead": locator}
+    if isinstance(call, UpsertCall):
+        raise _refuse_upsert()
     raise UsageError(
         f"cannot send {type(call).__name__}; build a call with LeadRequest, AccountCall or GetLead"
     )
@@ -69,12 +94,12 @@ class FormBody(bytes):
     __str__ = __repr__
 
 
-def encode(call: Call, credentials: Credentials) -> bytes:
-    """The form body for ``call``: byte for byte what PHP's ``http_build_query`` would send."""
-    request = to_request(call)
-    form = _SecretForm(credentials.form_fields())
-    form.update(request)
-    return FormBody(build_query(form).encode("ascii"))
+def encode(call: WireCall, credentials: Credentials) -> bytes:
+    """The form body for ``call``: byte for byte what PHP's ``http_build_query`` would send.
+
+    One-off use of an ``Encoder`` (the client keeps one, which reuses the repeated parts).
+    """
+    return Encoder(credentials).encode(call)
 
 
 #: Distinct action chains an ``Encoder`` remembers: a bulk run repeats a handful of them.
@@ -99,12 +124,14 @@ class Encoder:
     def __repr__(self) -> str:
         return "<Encoder: credentials hidden>"
 
-    def encode(self, call: Call) -> bytes:
-        """The form body for ``call``, identical to ``encode(call, credentials)``."""
+    def encode(self, call: WireCall) -> bytes:
+        """The form body for ``call``: PHP's ``http_build_query`` of the credentials and call.
+
+        PHP's query string of a nested array is the ``&``-join of its top-level keys' parts
+        (credentials first, then ``lead``/``actions``/``get_lead``, as ``tests/golden`` shows).
+        """
         if isinstance(call, LeadCall):
             opener = call.opener
-            if isinstance(opener, UpsertLead):
-                _refuse_upsert()
             new_email = opener.new_email if isinstance(opener, EditLead) else None
             lead = build_query({"lead": unstructure_lead(call.lead, new_email)})
             text = f"{self._prefix}&{lead}&{self._actions_part(call.actions)}"
@@ -139,11 +166,13 @@ class _SecretForm(dict[str, Any]):
         return f"<request form: {len(self)} keys, credentials hidden>"
 
 
-def decode(status: int, body: bytes, call: Call) -> Reply:
+def decode(status: int, body: bytes, call: Call, *, url: str = "the endpoint") -> Reply:
     """Read Kartra's answer to ``call``: a ``Reply``, or the exception it means.
 
     The body is read as JSON whatever its Content-Type (Kartra labels JSON ``text/html``),
-    ``type`` may be a string or an int, ``status`` any case.
+    ``type`` may be a string or an int, ``status`` any case. An answer no Kartra endpoint gives
+    (a redirect, 401/403/404/405, a whole HTML page with status 200) raises
+    ``ConfigurationError`` naming ``url``: the request never reached Kartra's API.
     """
     if status == RATE_LIMIT_STATUS:
         payload = _loads(body)
@@ -154,9 +183,13 @@ def decode(status: int, body: bytes, call: Call) -> Reply:
             email=lead_email(call),
         )
     if status != 200:
+        if status in _NOT_KARTRA:
+            raise ConfigurationError(url, status, _NOT_KARTRA[status])
         raise ServerError(status, body)
     payload = _loads(body)
     if payload is None:
+        if body.lstrip()[:14].lower().startswith(_HTML_STARTS):
+            raise ConfigurationError(url, status, "an HTML page instead of Kartra's JSON")
         raise MalformedReply("the body is not JSON" if body.strip() else "the body is empty", body)
     if not isinstance(payload, dict):
         raise MalformedReply("the JSON is not an object", body)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from ._errors import MalformedReply
+from ._base_errors import MalformedReply
 
 if TYPE_CHECKING:
     from .records import (

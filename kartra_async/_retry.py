@@ -107,6 +107,10 @@ class RetryPolicy:
     #: Seconds from the first attempt after which no retry is started.
     deadline: float = attrs.field(default=120.0, validator=_non_negative)
     rate_limit_wait: float = attrs.field(default=RATE_LIMIT_WAIT, validator=_non_negative)
+    #: Seconds Kartra's clock may be behind ours. After a lost create, a lead whose
+    #: ``date_joined`` is older than the first attempt by more than this existed before the
+    #: call (it ends as Kartra's 244); within it, the read-back cannot tell and says so.
+    clock_skew: float = attrs.field(default=300.0, validator=_non_negative)
 
     @max_attempts.validator
     def _check_attempts(self, _: attrs.Attribute[int], value: int) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import attrs
 
-from .._builder import LEAD_TEXT_FIELDS, LeadCall, LeadRequest
+from .._builder import LEAD_TEXT_FIELDS, LeadCall, LeadRequest, UpsertCall
 from .._errors import UsageError, ValidationError
 from .._model import CustomField, CustomFieldValue, check_identifier, check_int, check_text
 
@@ -228,10 +228,11 @@ class ImportOptions:
         if self.points is not None:
             check_int("points", self.points, minimum=1)
 
-    def call_for(self, lead: LeadRequest) -> LeadCall:
+    def call_for(self, lead: LeadRequest) -> LeadCall | UpsertCall:
         """The call for one lead: create/edit/upsert, then tags, lists, sequences, points."""
         if lead.email is None and (self.mode != "edit" or lead.id is None):
             raise ValidationError("email", f"is empty; --mode {self.mode} needs the lead's email")
+        call: LeadCall | UpsertCall
         if self.mode == "create":
             call = lead.create()
         elif self.mode == "edit":

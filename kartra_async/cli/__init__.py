@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import click
+from . import _commands  # noqa: F401  (importing the sub-commands registers them on main)
+from ._main import main
 
-from .. import __version__
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="kartra-async")
-def main() -> None:
-    """Work with Kartra's inbound API: import leads, inspect an account, run a sandbox."""
-
-
-def _register() -> None:
-    # Sub-commands live in their own modules; importing them here keeps `main` the one entry point.
-    from . import _commands  # noqa: F401
-
-
-_register()
+__all__ = ["main"]

@@ -18,9 +18,9 @@ from rich.table import Table
 from .._builder import AccountCall, GetLead
 from .._errors import KartraError, LeadNotFound, UsageError
 from ..records import CustomFieldDefinition, LeadProfile
-from . import main
 from ._common import EXIT_OK, EXIT_ROWS_FAILED, CannotRun, Target, connect, describe_error
 from ._common import target_options as _target_options
+from ._main import main
 
 
 def _json_default(value: object) -> object:

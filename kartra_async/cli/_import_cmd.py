@@ -42,7 +42,6 @@ from .._importing import (
     read_journal,
     read_rows,
 )
-from . import main
 from ._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -54,6 +53,7 @@ from ._common import (
     describe_error,
     target_options,
 )
+from ._main import main
 from ._progress import ProgressView, summary_table
 
 JOURNAL_SUFFIX = ".journal.jsonl"

@@ -11,8 +11,8 @@ import click
 from aiohttp import web
 
 from ..events import KartraEvent, event_to_json, webhook_handler
-from . import main
 from ._common import until_stopped
+from ._main import main
 
 
 def _read_secret(path: Path | None) -> str | None:

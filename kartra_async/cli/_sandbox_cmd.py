@@ -16,8 +16,8 @@ import click
 
 from ..sandbox import Sandbox, SandboxCredentials
 from ..sandbox._credentials import ENV_NAMES
-from . import main
 from ._common import until_stopped
+from ._main import main
 
 
 def _rate_limit(value: str) -> int | None:

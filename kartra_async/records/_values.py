@@ -18,6 +18,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from .._base_errors import KartraError
+
 #: Kartra states its dates in "EST"; in practice that is New York local time (EST or EDT).
 KARTRA_TIME_ZONE = ZoneInfo("America/New_York")
 
@@ -35,7 +37,7 @@ E = TypeVar("E", bound=Enum)
 EMPTY_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 
-class RecordFormatError(ValueError):
+class RecordFormatError(KartraError, ValueError):
     """A field of a Kartra record holds a value that cannot be interpreted.
 
     ``field`` is the dotted path of the offending field (``"custom_fields[2].field_id"``) and

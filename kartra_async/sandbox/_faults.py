@@ -39,6 +39,10 @@ class FaultKind(enum.Enum):
     HTML_CONTENT_TYPE = "html_content_type"
     #: No reply for ``delay`` seconds (default: an hour), then a reset; cut short on shutdown.
     STALL = "stall"
+    #: PHP keeps running after the client gave up: no reply, the command commits ``delay``
+    #: seconds after it arrived (default 1 s, longer than a short read timeout), then the
+    #: connection is reset. The write lands *after* the client stopped waiting.
+    LATE_COMMIT = "late_commit"
 
 
 #: Kinds that need the command's reply, so they always apply after it committed.
@@ -181,6 +185,11 @@ class Faults:
         if isinstance(delay, tuple):
             return self.random.uniform(*delay)
         return float(delay)
+
+    def late_commit_seconds(self, rule: FaultRule) -> float:
+        """How long after arriving a LATE_COMMIT call commits: its delay, or one second."""
+        seconds = self._seconds(rule.delay)
+        return seconds if seconds > 0 else 1.0
 
     def stall_seconds(self, rule: FaultRule) -> float:
         """How long a STALL lasts: its delay, or an hour (longer than any client timeout)."""

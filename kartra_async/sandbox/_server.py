@@ -114,6 +114,7 @@ class Sandbox:
         self._port = port
         self._webhook = WebhookEmitter(webhook_url) if webhook_url else None
         self._closing = asyncio.Event()
+        self._late_commits: set[asyncio.Task[Outcome]] = set()
         self._runner: web.AppRunner | None = None
         self.app = web.Application(client_max_size=4 * 1024 * 1024)
         self.app.router.add_post("/api", self._handle)
@@ -146,8 +147,9 @@ class Sandbox:
         await site.start()
 
     async def close(self) -> None:
-        """Stop serving; stalled calls are released and queued webhook posts drained."""
+        """Stop serving; stalled calls are released, late commits land, webhook posts drain."""
         self._closing.set()
+        await self.wait_late_commits()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -216,25 +218,61 @@ class Sandbox:
         if self.limiter is not None and not self.limiter.admit(text(form, "app_id")):
             stats.rate_limited += 1
             return self._too_many(cmds, form, "")
+        if before is not None and before.kind is FaultKind.LATE_COMMIT:
+            return await self._commit_late(request, before, cmds, form)
         if before is not None:
             return await self._inject(request, before, cmds, form, None)
-        outcome = process(
-            self.account,
-            form,
-            credentials=self.credentials,
-            now=self.account.now(),
-            remote=request.remote,
-            insecure=self.require_tls and not request.secure,
-            emit=self._webhook is not None,
-        )
-        stats.replies[outcome.status] += 1
-        if outcome.events and self._webhook is not None:
-            self._post_events(outcome)
+        outcome = self._run(form, request.remote, insecure=self.require_tls and not request.secure)
         after = decision.after
         if after is not None:
             return await self._inject(request, after, cmds, form, outcome)
         self.log.append(RequestRecord(cmds, outcome.email, 200, outcome.status, outcome.type))
         return web.Response(body=_dumps(outcome.body), content_type=_JSON)
+
+    def _run(self, form: dict[Any, Any], remote: str | None, *, insecure: bool) -> Outcome:
+        """Run one call's commands against the account: the commit."""
+        outcome = process(
+            self.account,
+            form,
+            credentials=self.credentials,
+            now=self.account.now(),
+            remote=remote,
+            insecure=insecure,
+            emit=self._webhook is not None,
+        )
+        self.stats.replies[outcome.status] += 1
+        if outcome.events and self._webhook is not None:
+            self._post_events(outcome)
+        return outcome
+
+    async def _commit_late(
+        self, request: web.Request, rule: FaultRule, cmds: tuple[str, ...], form: dict[Any, Any]
+    ) -> web.StreamResponse:
+        # The commit runs in its own task: it lands even when the client's disconnect
+        # cancels this handler, as a PHP request outlives the client that sent it.
+        insecure = self.require_tls and not request.secure
+        task = asyncio.create_task(
+            self._late(form, request.remote, insecure, self.faults.late_commit_seconds(rule))
+        )
+        self._late_commits.add(task)
+        task.add_done_callback(self._late_commits.discard)
+        outcome = await asyncio.shield(task)
+        self.log.append(
+            RequestRecord(cmds, outcome.email, 0, outcome.status, outcome.type, rule.kind.value)
+        )
+        _reset(request)
+        raise asyncio.CancelledError
+
+    async def _late(
+        self, form: dict[Any, Any], remote: str | None, insecure: bool, seconds: float
+    ) -> Outcome:
+        await self._pause(seconds)  # cut short on shutdown: the commit still lands
+        return self._run(form, remote, insecure=insecure)
+
+    async def wait_late_commits(self) -> None:
+        """Wait until every call held by a ``late_commit`` fault has committed."""
+        while self._late_commits:
+            await asyncio.gather(*self._late_commits, return_exceptions=True)
 
     def _too_many(self, cmds: tuple[str, ...], form: dict[Any, Any], fault: str) -> web.Response:
         self.log.append(RequestRecord(cmds, _email(form), RATE_LIMIT_STATUS, "Error", "", fault))

@@ -12,8 +12,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -365,19 +363,6 @@ class SandboxAccount:
                 field.options[self.new_id("option")] = option
             self.custom_fields[identifier] = field
         return self
-
-    def export(self, *, stable: bool = False) -> str:
-        """The account as deterministic JSON (see ``export_account``)."""
-        from ._snapshot import export_account  # the snapshot module imports this one
-
-        return export_account(self, stable=stable)
-
-    @classmethod
-    def load(cls, source: str | Path | Mapping[str, Any]) -> SandboxAccount:
-        """An account from an export: JSON text, a file path or the decoded mapping."""
-        from ._snapshot import load_account
-
-        return load_account(source)
 
     def lead_count(self) -> int:
         """How many leads are stored, deleted ones included."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from kartra_async import (
     AccountCall,
     KartraClient,
+    LeadAlreadyExists,
     LeadRequest,
     NetworkError,
     OutcomeUnknown,
@@ -54,27 +57,34 @@ async def test_lost_reply_after_create_commit_reapplies_safe_actions_on_search_c
     assert reply.lead_id == lead.id
     sent = cmds_sent(sandbox, address)
     assert sent.count(("create_lead", "assign_tag", "subscribe_lead_to_list")) == 1
-    assert sent[-1] == ("search_lead", "assign_tag", "subscribe_lead_to_list")
+    # Read back (the lead joined after the first attempt: ours), then the safe actions again.
+    assert sent[-2:] == [("get_lead",), ("search_lead", "assign_tag", "subscribe_lead_to_list")]
     assert lead.tags == [sandbox.account.tags["VIP"]]
     assert list(lead.lists or {}) == [sandbox.account.lists["Newsletter"]]
 
 
 @pytest.mark.parametrize(("kind", "options"), BEFORE_COMMIT)
-async def test_lost_reply_before_commit_lookup_misses_and_resends_whole(
+async def test_lost_reply_before_commit_resends_the_safe_part_and_never_the_points(
     sandbox: Sandbox, client: KartraClient, kind: FaultKind, options: dict[str, bool]
 ) -> None:
     address = "bob@example.com"
     sandbox.faults.force(kind, cmds="create_lead", **options)
     chain = ("create_lead", "assign_tag", "give_points_to_lead")
 
-    reply = await client.send(LeadRequest(email=address).create().assign_tag("VIP").give_points(7))
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.send(LeadRequest(email=address).create().assign_tag("VIP").give_points(7))
 
     lead = sandbox.account.lead_by_email(address)
     assert lead is not None
-    assert reply.lead_id == lead.id
-    # The failed attempt, the lookup that missed, then the whole chain again, once.
-    assert cmds_sent(sandbox, address) == [chain, ("search_lead",), chain]
-    assert lead.score == 7
+    assert caught.value.reply is not None
+    assert caught.value.reply.lead_id == lead.id
+    # A lookup that finds nothing proves nothing about a late commit, so the points were
+    # spent with the first attempt: the resend carries only the create and the tag.
+    assert cmds_sent(sandbox, address) == [chain, ("get_lead",), ("create_lead", "assign_tag")]
+    assert caught.value.cmds == ("give_points_to_lead",)
+    assert caught.value.failure == "unknown"
+    assert lead.score == 0
+    assert lead.tags == [sandbox.account.tags["VIP"]]
 
 
 async def test_create_with_points_and_lost_reply_is_outcome_unknown_with_lead_id(
@@ -116,7 +126,7 @@ async def test_create_with_only_points_and_lost_reply_needs_no_extra_call(
     # The lookup already proved the create: nothing is left to re-apply.
     assert cmds_sent(sandbox, address) == [
         ("create_lead", "give_points_to_lead"),
-        ("search_lead",),
+        ("get_lead",),
     ]
 
 
@@ -158,14 +168,16 @@ async def test_create_custom_field_lost_before_commit_is_resent(
 
 
 @pytest.mark.parametrize(("kind", "options"), AFTER_COMMIT[:1] + BEFORE_COMMIT[:1])
-async def test_rename_with_lost_reply_is_checked_under_the_new_email(
+async def test_rename_by_id_with_lost_reply_is_checked_by_reading_the_lead_back(
     sandbox: Sandbox, client: KartraClient, kind: FaultKind, options: dict[str, bool]
 ) -> None:
     old, new = "buyer@example.com", "bea.new@example.com"
     lead_id = sandbox.account.leads_by_email[old]
     sandbox.faults.force(kind, cmds="edit_lead", **options)
 
-    reply = await client.send(LeadRequest(email=old).edit(new_email=new).assign_tag("VIP"))
+    reply = await client.send(
+        LeadRequest(id=lead_id, email=old).edit(new_email=new).assign_tag("VIP")
+    )
 
     lead = sandbox.account.lead_by_id(lead_id)
     assert lead is not None
@@ -174,7 +186,44 @@ async def test_rename_with_lost_reply_is_checked_under_the_new_email(
     assert reply.lead_id == lead_id
     assert sandbox.account.tags["VIP"] in (lead.tags or [])
     # Resending the rename blindly would have failed with "lead not found" under the old email.
-    assert sandbox.stats.replies["Error"] == (1 if kind is FaultKind.RESET_BEFORE else 0)
+    assert sandbox.stats.replies["Error"] == 0
+
+
+async def test_rename_by_email_that_landed_is_reported_unknown_never_applied_to_a_guess(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    old, new = "buyer@example.com", "bea.new@example.com"
+    sandbox.faults.force(FaultKind.RESET_AFTER, cmds="edit_lead")
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.send(LeadRequest(email=old).edit(new_email=new).assign_tag("VIP"))
+
+    # The old address is gone and the new one names a lead, but without the lead's id the
+    # client cannot tell it is the lead it renamed: it writes nothing more and says so.
+    assert caught.value.cmds == ("edit_lead", "assign_tag")
+    assert caught.value.reply is not None
+    assert caught.value.reply.lead_id == sandbox.account.leads_by_email[new]
+    assert sandbox.stats.cmds["edit_lead"] == 1
+    assert sandbox.stats.cmds["search_lead"] == 0
+
+
+async def test_rename_to_an_email_of_another_lead_never_touches_that_lead(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    old = "buyer@example.com"
+    other = sandbox.account.lead_by_id(sandbox.account.leads_by_email[old])
+    assert other is not None
+    taken = "taken@example.com"
+    await client.send(LeadRequest(email=taken).create())
+    sandbox.faults.force(FaultKind.RESET_BEFORE, cmds="edit_lead")
+
+    with pytest.raises(LeadAlreadyExists):
+        await client.send(LeadRequest(email=old).edit(new_email=taken).assign_tag("VIP"))
+
+    # Kartra's own 244 on the resend: the other lead never got the tag.
+    owner = sandbox.account.lead_by_email(taken)
+    assert owner is not None
+    assert sandbox.account.tags["VIP"] not in (owner.tags or [])
 
 
 async def test_recover_create_that_ran_reapplies_only_safe_actions(
@@ -182,10 +231,11 @@ async def test_recover_create_that_ran_reapplies_only_safe_actions(
 ) -> None:
     address = "eve@example.com"
     call = LeadRequest(email=address).create().assign_tag("VIP").give_points(4)
+    first_sent = datetime.now(UTC)
     await client.send(call)  # the earlier run's call, which landed; its reply was never read
 
     with pytest.raises(OutcomeUnknown) as caught:
-        await client.recover(call)
+        await client.recover(call, first_sent=first_sent)
 
     lead = sandbox.account.lead_by_email(address)
     assert lead is not None
@@ -193,7 +243,39 @@ async def test_recover_create_that_ran_reapplies_only_safe_actions(
     assert caught.value.cmds == ("give_points_to_lead",)
     assert caught.value.reply is not None
     assert caught.value.reply.lead_id == lead.id
-    assert cmds_sent(sandbox, address)[1:] == [("search_lead",), ("search_lead", "assign_tag")]
+    assert cmds_sent(sandbox, address)[1:] == [("get_lead",), ("search_lead", "assign_tag")]
+
+
+async def test_recover_create_without_a_send_time_cannot_tell_and_writes_nothing(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    address = "eve@example.com"
+    call = LeadRequest(email=address).create().assign_tag("VIP").give_points(4)
+    await client.send(LeadRequest(email=address).create())  # someone else's lead, or ours?
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        await client.recover(call)
+
+    assert caught.value.cmds == ("create_lead", "assign_tag", "give_points_to_lead")
+    assert cmds_sent(sandbox, address)[1:] == [("get_lead",)]
+
+
+async def test_recover_create_of_a_lead_older_than_the_dead_run_ends_as_kartras_244(
+    sandbox: Sandbox, client: KartraClient
+) -> None:
+    call = LeadRequest(email="buyer@example.com").create().assign_tag("VIP").give_points(4)
+    lead = sandbox.account.lead_by_email("buyer@example.com")
+    assert lead is not None
+    lead.joined -= 3600  # joined an hour before the dead run sent its create
+    score = lead.score
+
+    with pytest.raises(LeadAlreadyExists) as caught:
+        await client.recover(call, first_sent=datetime.now(UTC))
+
+    # The lead existed before the dead run's create, which Kartra refused: nothing changed.
+    assert caught.value.failure == "rejected"
+    assert lead.score == score
+    assert sandbox.account.tags["VIP"] not in (lead.tags or [])
 
 
 async def test_recover_create_that_never_ran_sends_it_whole(
@@ -231,12 +313,17 @@ async def test_recover_never_replay_only_call_sends_nothing(
 
 async def test_recover_wrapper_in_a_stream(sandbox: Sandbox, client: KartraClient) -> None:
     landed = LeadRequest(email="gil@example.com").create().assign_tag("VIP")
+    first_sent = datetime.now(UTC)
     await client.send(landed)
     fresh = LeadRequest(email="hal@example.com").create().assign_tag("VIP")
     lead_count = sandbox.account.lead_count()
 
     outcomes = await client.send_many(
-        [Recover(landed), Recover(fresh), LeadRequest(email="buyer@example.com").search()]
+        [
+            Recover(landed, first_sent),
+            Recover(fresh, first_sent),
+            LeadRequest(email="buyer@example.com").search(),
+        ]
     )
 
     assert [outcome.index for outcome in outcomes] == [0, 1, 2]
@@ -255,7 +342,7 @@ async def test_failed_read_back_reports_outcome_unknown_not_a_plain_failure(
     address = "ivy@example.com"
     sandbox.faults.force(FaultKind.RESET_AFTER, cmds="create_lead")
     attempts = client.retry_policy.max_attempts
-    sandbox.faults.force(FaultKind.RESET_BEFORE, count=attempts, cmds="search_lead")
+    sandbox.faults.force(FaultKind.RESET_BEFORE, count=attempts, cmds="get_lead")
 
     with pytest.raises(OutcomeUnknown) as caught:
         await client.send(LeadRequest(email=address).create().assign_tag("VIP"))
@@ -264,4 +351,4 @@ async def test_failed_read_back_reports_outcome_unknown_not_a_plain_failure(
     assert sandbox.account.lead_by_email(address) is not None
     assert "create_lead" in caught.value.cmds
     assert isinstance(caught.value.cause, NetworkError)
-    assert sandbox.stats.cmds["search_lead"] == attempts
+    assert sandbox.stats.cmds["get_lead"] == attempts

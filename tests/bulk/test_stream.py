@@ -174,7 +174,7 @@ async def test_ordered_mode_yields_in_input_order_with_bounded_buffer(sandbox: S
         async with stream as outcomes:
             async for outcome in outcomes:
                 indexes.append(outcome.index)
-                peak_pending = max(peak_pending, len(outcomes._pending))
+                peak_pending = max(peak_pending, len(outcomes._pool._pending))
                 # Everything started but not yet yielded fits in the window.
                 assert outcomes.progress.started - len(indexes) <= buffer
     assert indexes == list(range(120))

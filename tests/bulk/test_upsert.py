@@ -87,7 +87,7 @@ async def test_adaptive_switches_back_when_the_hit_rate_drops(sandbox: Sandbox) 
     ]
     async with client_for(sandbox) as client:
         outcomes = await client.send_many(calls, concurrency=1)
-        strategy_at_end = client._sender.choose_strategy("adaptive")
+        strategy_at_end = client._settler.choose_strategy("adaptive")
     # 100 hits then 100 misses: edit-first, then create-first again, a few misses each way.
     assert sum(outcome.attempts for outcome in outcomes) <= 200 + 2 * 10
     assert strategy_at_end == "create-first"

@@ -12,12 +12,12 @@ from aiohttp import web
 
 from kartra_async import (
     AccountCall,
+    ConfigurationError,
     KartraClient,
     NetworkError,
     NoPacer,
     RequestTimeout,
     RetryPolicy,
-    ServerError,
     Timeouts,
     UsageError,
 )
@@ -112,9 +112,12 @@ async def test_json_labelled_text_html_is_decoded(server: Server) -> None:
 
 async def test_redirect_is_not_followed(server: Server) -> None:
     async with client(server.url("/redirect")) as kartra:
-        with pytest.raises(ServerError) as info:
+        with pytest.raises(ConfigurationError) as info:
             await kartra.send_once(TAGS)
+    # A redirect is never Kartra's answer: a configuration error naming the URL, not sent on.
     assert info.value.status == 307
+    assert info.value.url == server.url("/redirect")
+    assert info.value.failure == "not_sent"
     # The credentials in the body never reached the redirect's target.
     assert server.hits == {"/redirect": 1}
 

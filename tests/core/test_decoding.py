@@ -13,6 +13,7 @@ from kartra_async import (
     APIError,
     AuthError,
     Call,
+    ConfigurationError,
     CustomFieldFormatError,
     GetLead,
     LeadAlreadyExists,
@@ -261,7 +262,6 @@ def test_json_labelled_text_html_is_decoded_from_bytes_alone() -> None:
     [
         b"",
         b"   ",
-        b"<html>Bad gateway</html>",
         b"[1, 2]",
         b'"Success"',
         b"{",
@@ -272,6 +272,7 @@ def test_json_labelled_text_html_is_decoded_from_bytes_alone() -> None:
         b'{"status": "Success", "actions": "create_lead"}',
         b'{"status": "Success", "actions": [{"a": {}, "b": {}}]}',
         b"[" * 100000,
+        b"<br />\n<b>Warning</b>: something in /var/www/api.php",
     ],
 )
 def test_unreadable_200_is_a_malformed_reply_with_the_body(raw: bytes) -> None:
@@ -302,12 +303,33 @@ def test_http_429_is_rate_limited_whatever_the_body(raw: bytes) -> None:
     assert info.value.email == "ann@example.com"
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 301, 302, 404, 201])
+@pytest.mark.parametrize("status", [500, 502, 503, 201, 418])
 def test_other_http_statuses_are_server_errors(status: int) -> None:
     with pytest.raises(ServerError) as info:
         decode(status, b"oops", TAGS)
     assert info.value.status == status
     assert info.value.body == b"oops"
+    # The request reached something that may have run it.
+    assert info.value.failure == "unknown"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308, 401, 403, 404, 405])
+def test_statuses_no_kartra_endpoint_gives_are_configuration_errors(status: int) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        decode(status, b"<html>Not Found</html>", TAGS, url="https://app.kartra.com/apix")
+    assert info.value.status == status
+    assert info.value.url == "https://app.kartra.com/apix"
+    assert "https://app.kartra.com/apix" in str(info.value)
+    assert info.value.failure == "not_sent"
+
+
+@pytest.mark.parametrize(
+    "raw", [b"<html>Bad gateway</html>", b"\n  <!DOCTYPE html><html><body>Login</body></html>"]
+)
+def test_a_whole_html_page_with_status_200_is_a_configuration_error(raw: bytes) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        decode(200, raw, TAGS)
+    assert info.value.status == 200
 
 
 def test_odd_type_values_do_not_crash() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from kartra_async._form import FormValue
-from kartra_async.sandbox import SandboxAccount
+from kartra_async.sandbox import SandboxAccount, export_account
 from kartra_async.sandbox._state import Subscription, Transaction
 
 from .conftest import Runner
@@ -318,12 +318,12 @@ def test_edit_subscription_errors(
     run: Runner, account: SandboxAccount, params: dict[str, FormValue], expected: int
 ) -> None:
     sub = _card(account)
-    before = account.export()
+    before = export_account(account)
     assert (
         code(run(chain(None, {"cmd": "edit_subscription", "subscription_id": sub.id, **params})))
         == expected
     )
-    assert account.export() == before
+    assert export_account(account) == before
 
 
 def test_edit_subscription_state_errors(run: Runner, account: SandboxAccount) -> None:

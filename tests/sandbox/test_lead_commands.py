@@ -8,7 +8,7 @@ import pytest
 
 from kartra_async._codes import ERROR_CODES, SUCCESS_CODES
 from kartra_async._form import FormValue
-from kartra_async.sandbox import SandboxAccount
+from kartra_async.sandbox import SandboxAccount, export_account
 
 from .conftest import Runner
 from .support import chain, code
@@ -345,11 +345,11 @@ CASES: list[tuple[dict[str, FormValue], int]] = [
 def test_lead_action_errors(
     run: Runner, account: SandboxAccount, action: dict[str, FormValue], expected: int
 ) -> None:
-    before = account.export()
+    before = export_account(account)
     reply = run(chain(BUYER, action))
     assert (reply["status"], code(reply)) == ("Error", expected)
     assert reply["message"] == ERROR_CODES[expected][0]
-    assert account.export() == before
+    assert export_account(account) == before
 
 
 def test_tags_assign_and_unassign(run: Runner, account: SandboxAccount) -> None:

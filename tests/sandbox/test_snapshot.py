@@ -7,7 +7,13 @@ from pathlib import Path
 
 import aiohttp
 
-from kartra_async.sandbox import Sandbox, SandboxAccount, default_account, load_account
+from kartra_async.sandbox import (
+    Sandbox,
+    SandboxAccount,
+    default_account,
+    export_account,
+    load_account,
+)
 
 from .conftest import Runner
 from .support import CREDENTIALS, chain, fixed_clock, post
@@ -31,7 +37,7 @@ def _busy(run: Runner) -> None:
 
 def test_round_trip_is_exact(run: Runner, account: SandboxAccount) -> None:
     _busy(run)
-    text = account.export()
+    text = export_account(account)
     loaded = load_account(text, now=fixed_clock)
     assert loaded.export() == text
     data = json.loads(text)
@@ -56,8 +62,8 @@ def test_loaded_account_behaves_the_same(
 ) -> None:
     _busy(run)
     path = tmp_path / "account.json"
-    path.write_text(account.export(), encoding="utf-8")
-    loaded = SandboxAccount.load(path)
+    path.write_text(export_account(account), encoding="utf-8")
+    loaded = load_account(path)
     lead = loaded.lead_by_email("snap@example.com")
     assert lead is not None
     assert loaded.tag_name(lead.tags[0] if lead.tags else 0) == "VIP"
@@ -71,7 +77,7 @@ def test_export_is_deterministic_across_equal_histories() -> None:
         lead = account.add_lead("x@example.com", first_name="X")
         account.seed(tags=["Late"])
         lead.tags = [account.tags["Late"]]
-        return account.export()
+        return export_account(account)
 
     assert build() == build()
 
@@ -81,7 +87,7 @@ def test_stable_export_ignores_arrival_order_and_clock() -> None:
         account = default_account(now=lambda: clock)
         for email in order:
             account.add_lead(email)
-        return account.export(stable=True)
+        return export_account(account, stable=True)
 
     one = build(["a@example.com", "b@example.com"], 1_800_000_000.0)
     two = build(["b@example.com", "a@example.com"], 1_800_000_500.0)
@@ -94,11 +100,11 @@ def test_stable_export_ignores_arrival_order_and_clock() -> None:
 async def test_sandbox_from_an_export_file(tmp_path: Path, http: aiohttp.ClientSession) -> None:
     account = SandboxAccount(now=fixed_clock).seed(tags=["Only tag"], lists=["Only list"])
     path = tmp_path / "account.json"
-    path.write_text(account.export(), encoding="utf-8")
+    path.write_text(export_account(account), encoding="utf-8")
     async with Sandbox(path, credentials=CREDENTIALS) as sb:
         _, body, _ = await post(http, sb.url, chain(None, {"cmd": "retrieve_account_tags"}))
         assert json.loads(body)["account_tags"] == ["Only tag"]
-        assert sb.export() == account.export()
+        assert sb.export() == export_account(account)
         sb.seed(tags=["Added live"], sequences={"Drip": ["1"]})
         _, body, _ = await post(http, sb.url, chain(None, {"cmd": "retrieve_account_tags"}))
         assert json.loads(body)["account_tags"] == ["Only tag", "Added live"]

@@ -20,6 +20,8 @@ from kartra_async import (
     LeadCall,
     LeadRequest,
     Reply,
+    UpsertCall,
+    WireCall,
     encode,
 )
 
@@ -67,14 +69,22 @@ def valid_chains() -> None:
         .then("future_account_cmd")
     )
     assert_type(account, AccountCall)
-    calls: list[Call] = [call, account, GetLead(email="a@b.co"), GetLead(id=7)]
-    body = encode(calls[0], Credentials("app", "key", "password"))
+    upsert = LeadRequest(email="a@b.co").upsert("edit-first").assign_tag("VIP").give_points(5)
+    assert_type(upsert, UpsertCall)
+    calls: list[Call] = [call, account, GetLead(email="a@b.co"), GetLead(id=7), upsert]
+    wire: list[WireCall] = [call, account, GetLead(email="a@b.co")]
+    body = encode(wire[0], Credentials("app", "key", "password"))
     assert_type(body, bytes)
+    assert len(calls) == 5
 
 
 def invalid_chains(reply: Reply) -> None:
     """Every line here must be a type error (see the module docstring)."""
     lead = LeadRequest(email="a@b.co")
+    # An upsert is settled by the client, never encoded: not a wire call.
+    encode(lead.upsert(), Credentials("app", "key", "password"))  # type: ignore[arg-type]
+    # Only the three strategies exist.
+    lead.upsert("sometimes")  # type: ignore[arg-type]
     # An action before create/edit/search does not exist on LeadRequest.
     lead.assign_tag("VIP")  # type: ignore[attr-defined]
     lead.subscribe("News")  # type: ignore[attr-defined]

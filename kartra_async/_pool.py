@@ -1,0 +1,201 @@
+"""A bounded pool of workers over any async function and any (async) iterable.
+
+It knows nothing of Kartra (aiometer's ``amap`` is the model): ``Pool(fn, items)`` is an async
+context manager and an async iterator of ``fn(index, item)`` results.
+
+* A fixed number of workers (never a task per item) take items from one feeder task.
+* A window of ``buffer`` slots bounds every item read but not yet handed to the consumer
+  (running, waiting, or finished and waiting to be reordered), so memory depends on
+  ``buffer``, never on the input's length.
+* ``lane(item)`` (optional) names a lane: items of one lane never run at the same time and
+  run in input order, so the last one wins. A lane's later items wait inside the window, not
+  in an unbounded side queue.
+* ``ordered=True`` yields results in input order (the reorder buffer is inside the window).
+* An exception from the caller's iterable stops the reading; the items already read still run
+  and are delivered, then the exception is raised from the ``async for``. An exception from
+  ``fn`` is a bug or a fatal condition: it stops the pool and is raised at once.
+* Leaving the ``async with`` block early cancels the feeder and the workers and waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable, Iterable
+from types import TracebackType
+from typing import Final, Generic, TypeVar, cast
+
+import attrs
+
+from ._errors import UsageError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_FED: Final = object()
+
+
+@attrs.frozen
+class _Failure:
+    """An exception from ``fn`` (a bug or a fatal condition): raised to the consumer at once."""
+
+    error: BaseException
+
+
+class Pool(Generic[T, R]):
+    """``async with Pool(fn, items, concurrency=8) as results: async for r in results: ...``"""
+
+    def __init__(
+        self,
+        fn: Callable[[int, T], Awaitable[R]],
+        items: Iterable[T] | AsyncIterable[T],
+        *,
+        concurrency: int = 8,
+        buffer: int | None = None,
+        ordered: bool = False,
+        lane: Callable[[T], Hashable | None] | None = None,
+    ) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise UsageError(f"concurrency: must be a positive integer, got {concurrency!r}")
+        window = buffer if buffer is not None else concurrency * 4
+        if isinstance(window, bool) or not isinstance(window, int) or window < concurrency:
+            raise UsageError(f"buffer: must be an integer >= concurrency ({concurrency})")
+        if not isinstance(items, (Iterable, AsyncIterable)):
+            raise UsageError(
+                f"items: must be an iterable or async iterable, not {type(items).__name__}"
+            )
+        self._fn = fn
+        self._items = items
+        self._concurrency = concurrency
+        self._window_size = window
+        self._ordered = ordered
+        self._lane = lane
+        #: How many items the input held, once it is exhausted (or failed).
+        self.total: int | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._entered = False
+        self._finished = False
+        self._input_error: BaseException | None = None
+
+    async def __aenter__(self) -> Pool[T, R]:
+        if self._entered:
+            raise UsageError("a pool can be entered only once")
+        self._entered = True
+        self._window = asyncio.Semaphore(self._window_size)
+        self._inbox: asyncio.Queue[tuple[int, T, Hashable | None]] = asyncio.Queue()
+        self._results: asyncio.Queue[object] = asyncio.Queue()
+        self._lanes: dict[Hashable, deque[tuple[int, T]]] = {}
+        self._pending: dict[int, R] = {}
+        self._next_index = 0
+        self._delivered = 0
+        self._fed_all = False
+        self._tasks.append(asyncio.create_task(self._feed(), name="pool-feeder"))
+        for number in range(self._concurrency):
+            self._tasks.append(asyncio.create_task(self._work(), name=f"pool-worker-{number}"))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stop()
+
+    async def _stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    # --- producer side ---------------------------------------------------------------------
+
+    async def _feed(self) -> None:
+        index = 0
+        try:
+            if isinstance(self._items, AsyncIterable):
+                async for item in self._items:
+                    await self._window.acquire()
+                    self._dispatch(index, item)
+                    index += 1
+            else:
+                for item in self._items:
+                    await self._window.acquire()
+                    self._dispatch(index, item)
+                    index += 1
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # the caller's iterable failed: raised after the rest
+            self._input_error = exc
+        self.total = index
+        self._results.put_nowait(_FED)
+
+    def _dispatch(self, index: int, item: T) -> None:
+        lane = self._lane(item) if self._lane is not None else None
+        if lane is not None:
+            waiting = self._lanes.get(lane)
+            if waiting is not None:
+                waiting.append((index, item))
+                return
+            self._lanes[lane] = deque()
+        self._inbox.put_nowait((index, item, lane))
+
+    async def _work(self) -> None:
+        try:
+            while True:
+                index, item, lane = await self._inbox.get()
+                while True:
+                    result = await self._fn(index, item)
+                    self._results.put_nowait((index, result))
+                    if lane is None:
+                        break
+                    waiting = self._lanes[lane]
+                    if not waiting:
+                        del self._lanes[lane]
+                        break
+                    # The lane's next item runs here, after this one: input order per lane.
+                    index, item = waiting.popleft()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._results.put_nowait(_Failure(exc))
+
+    # --- consumer side ---------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[R]:
+        return self
+
+    async def __anext__(self) -> R:
+        if not self._entered:
+            raise UsageError("use the pool inside 'async with'")
+        if self._ordered:
+            while self._next_index not in self._pending:
+                index, result = await self._receive()
+                self._pending[index] = result
+            result = self._pending.pop(self._next_index)
+            self._next_index += 1
+        else:
+            _index, result = await self._receive()
+        # The slot is freed only now: at most `buffer` items are ever read and not delivered.
+        self._window.release()
+        return result
+
+    async def _receive(self) -> tuple[int, R]:
+        while True:
+            if self._finished or (self._fed_all and self._delivered == self.total):
+                self._finished = True
+                if self._input_error is not None:
+                    error, self._input_error = self._input_error, None
+                    raise error
+                raise StopAsyncIteration
+            item = await self._results.get()
+            if item is _FED:
+                self._fed_all = True
+                continue
+            if isinstance(item, _Failure):
+                self._finished = True
+                await self._stop()
+                raise item.error
+            self._delivered += 1
+            return cast(tuple[int, R], item)
