@@ -112,16 +112,28 @@ class Pool(Generic[T, R]):
     # --- producer side ---------------------------------------------------------------------
 
     async def _feed(self) -> None:
+        # A slot is taken *before* the next item is read: nothing is read from the caller's
+        # iterable until there is room for it (an importer journals a row as it yields it).
         index = 0
         try:
             if isinstance(self._items, AsyncIterable):
-                async for item in self._items:
+                async_items = aiter(self._items)
+                while True:
                     await self._window.acquire()
+                    try:
+                        item = await anext(async_items)
+                    except StopAsyncIteration:
+                        break
                     self._dispatch(index, item)
                     index += 1
             else:
-                for item in self._items:
+                items = iter(self._items)
+                while True:
                     await self._window.acquire()
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        break
                     self._dispatch(index, item)
                     index += 1
         except asyncio.CancelledError:

@@ -7,11 +7,11 @@ Records, one JSON object per line:
     First line. ``options`` holds everything that changes what the import does to the account
     (mode, tags, lists, sequences, points, file format, column mapping). ``--resume`` refuses a
     journal whose input checksum or options differ from the current command's.
-``{"kind": "start", "rows": [12, 13, 14]}``
-    Written, flushed and ``fsync``-ed *before* any of those rows can be sent. Batched: one
-    record (one fsync) covers every row handed to the workers at the same moment, so the cost
-    is at most one fsync per call and usually less. At most ``concurrency`` rows are ever
-    started and not done.
+``{"kind": "start", "rows": [12, 13, 14], "t": 1764520000.25}``
+    Written, flushed and ``fsync``-ed *before* the row can be sent (one per row: the stream
+    reads a row only when a slot is free, so at most ``concurrency`` rows are ever started
+    and not done). ``t`` (Unix time) is when: on resume, the evidence that tells a lead this
+    run created from one that existed before.
 ``{"kind": "done", "row": 12, "outcome": "created", ...}``
     Written (flushed, fsync-ed with the next batch or on close) once the row's outcome is
     known; also written, without a ``start``, for rows that failed validation and were never
@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
@@ -146,11 +147,15 @@ class JournalState:
     in_flight: RowSet
     #: Byte length of the intact part (a torn final line is cut off before appending).
     intact_bytes: int
+    #: When each in-flight row was started (Unix time), where the journal says.
+    started_at: dict[int, float] = attrs.field(factory=dict)
 
 
 def read_journal(path: Path) -> JournalState:
     """Read a journal once (streaming): the header, done rows and rows left in flight."""
     done, started = RowSet(), RowSet()
+    # Only rows started and not (yet) done are kept: at most a few windows' worth.
+    started_at: dict[int, float] = {}
     header: JournalHeader | None = None
     intact = 0
     with path.open("rb") as handle:
@@ -168,17 +173,27 @@ def read_journal(path: Path) -> JournalState:
             if number == 1:
                 header = _header(path, record)
             elif kind == "start":
+                when = record.get("t")
                 for row in record.get("rows", ()):
                     started.add(int(row))
+                    if isinstance(when, (int, float)):
+                        started_at[int(row)] = float(when)
             elif kind == "done":
                 done.add(int(record["row"]))
+                started_at.pop(int(record["row"]), None)
     if header is None:
         raise JournalError(f"{path} is empty: it is not a journal")
     in_flight = RowSet()
     for row in started:
         if row not in done:
             in_flight.add(row)
-    return JournalState(header=header, done=done, in_flight=in_flight, intact_bytes=intact)
+    return JournalState(
+        header=header,
+        done=done,
+        in_flight=in_flight,
+        started_at=started_at,
+        intact_bytes=intact,
+    )
 
 
 def iter_done(path: Path) -> Iterator[dict[str, Any]]:
@@ -245,7 +260,7 @@ class JournalWriter:
 
     def write_started(self, rows: Sequence[int]) -> None:
         """Record that ``rows`` are about to be sent (call ``sync`` before sending them)."""
-        self._write({"kind": "start", "rows": list(rows)})
+        self._write({"kind": "start", "rows": list(rows), "t": round(time.time(), 3)})
 
     def write_done(self, record: Mapping[str, Any]) -> None:
         """Record a row's final outcome."""

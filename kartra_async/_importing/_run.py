@@ -1,17 +1,18 @@
 """Running an import: rows → calls → ``KartraClient.stream`` → one result record per row.
 
-The journal protocol (see ``_journal``) lives here: rows are handed to the stream in batches
-that fit the free worker slots, and a batch's ``start`` record is made durable before the stream
-can see any of its calls. A row's ``done`` record is written as soon as its outcome arrives,
-before the slot is given to a new row, so at most ``concurrency`` rows are ever in flight.
+The journal protocol (see ``_journal``) lives here: the stream reads a row only when one of
+its slots is free, the row's ``start`` record is made durable before the stream can see its
+call, and its ``done`` record is written as soon as its outcome arrives (the outcome carries
+the row number as its key), before the slot is given to a new row: at most ``concurrency``
+rows are ever in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from .._builder import Call
@@ -78,8 +79,9 @@ class ImportRun:
         self._sink(record, False)
 
     def _calls(self) -> Iterator[tuple[int, Call | Recover] | None]:
-        """Valid rows as calls; None now and then while skipping, to let the loop breathe."""
+        """Valid rows as (row number, call); None now and then while skipping rows."""
         since_yield = 0
+        in_flight = self._resume.in_flight if self._resume is not None else None
         for row in self._rows:
             since_yield += 1
             if since_yield >= _YIELD_EVERY:
@@ -95,9 +97,11 @@ class ImportRun:
             except ValidationError as exc:
                 self._record(invalid_record(row.number, self._plan.email_of(row.values), exc))
                 continue
-            if self._resume is not None and row.number in self._resume.in_flight:
+            if self._resume is not None and in_flight is not None and row.number in in_flight:
                 self.recovered += 1
-                yield row.number, Recover(lead_call)
+                when = self._resume.started_at.get(row.number)
+                sent = datetime.fromtimestamp(when, UTC) if when is not None else None
+                yield row.number, Recover(lead_call, sent)
             else:
                 yield row.number, lead_call
 
@@ -113,73 +117,34 @@ class ImportRun:
         return self.tally
 
     async def run(self, client: KartraClient, *, concurrency: int = 8) -> Tally:
-        """Send every valid row through ``client.stream``; return the tally."""
-        feed = _Feed(self._calls(), self._journal, concurrency)
+        """Send every valid row through ``client.stream``; return the tally.
+
+        Rows ride the stream as ``(row number, call)`` pairs, so each outcome names its row.
+        The stream reads a row only when one of its ``concurrency`` slots is free, and a row's
+        ``start`` record is durable before the row is handed over: at most ``concurrency``
+        rows are ever started and not done.
+        """
         mode = self._options.mode
-        async with client.stream(feed, concurrency=concurrency, buffer=concurrency) as outcomes:
+        keyed = self._journaled(self._calls())
+        async with client.stream(keyed, concurrency=concurrency, buffer=concurrency) as outcomes:
             self.progress = outcomes.progress
             async for outcome in outcomes:
-                self._record(outcome_record(feed.row_of.pop(outcome.index), mode, outcome))
-                feed.release()
+                self._record(outcome_record(outcome.key, mode, outcome))
         if self._journal is not None:
             await asyncio.to_thread(self._journal.sync)
         self.finished = True
         return self.tally
 
-
-class _Feed:
-    """The stream's input: hands over rows only as worker slots free up, journaling first."""
-
-    def __init__(
-        self,
-        calls: Iterator[tuple[int, Call | Recover] | None],
-        journal: JournalWriter | None,
-        window: int,
-    ) -> None:
-        self._calls = calls
-        self._journal = journal
-        self._free = window
-        self._freed = asyncio.Event()
-        self._ready: deque[tuple[int, Call | Recover]] = deque()
-        self._index = 0
-        #: Stream index → row number, for the rows in flight.
-        self.row_of: dict[int, int] = {}
-
-    def release(self) -> None:
-        """A row's outcome was recorded: its slot can take a new row."""
-        self._free += 1
-        self._freed.set()
-
-    def __aiter__(self) -> AsyncIterator[Call | Recover]:
-        return self
-
-    async def __anext__(self) -> Call | Recover:
-        if not self._ready:
-            await self._fill()
-            if not self._ready:
-                raise StopAsyncIteration
-        number, call = self._ready.popleft()
-        self.row_of[self._index] = number
-        self._index += 1
-        return call
-
-    async def _fill(self) -> None:
-        while self._free == 0:
-            self._freed.clear()
-            await self._freed.wait()
-        batch: list[tuple[int, Call | Recover]] = []
-        for item in self._calls:
+    async def _journaled(
+        self, calls: Iterator[tuple[int, Call | Recover] | None]
+    ) -> AsyncIterator[tuple[int, Call | Recover]]:
+        journal = self._journal
+        for item in calls:
             if item is None:
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # a long run of skipped rows: let the workers breathe
                 continue
-            batch.append(item)
-            if len(batch) >= self._free:
-                break
-        if not batch:
-            return
-        self._free -= len(batch)
-        if self._journal is not None:
-            self._journal.write_started([number for number, _ in batch])
-            # Durable before any of these calls can be sent; off the loop so workers keep going.
-            await asyncio.to_thread(os.fsync, self._journal.fileno())
-        self._ready.extend(batch)
+            if journal is not None:
+                journal.write_started([item[0]])
+                # Durable before this row can be sent; off the loop so workers keep going.
+                await asyncio.to_thread(os.fsync, journal.fileno())
+            yield item

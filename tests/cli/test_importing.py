@@ -189,13 +189,14 @@ async def test_resume_reconciles_in_flight_rows_and_never_replays_points(
         ) as client:
             # The interrupted run: row 2 finished, row 3 reached Kartra but its done record
             # was never written, row 4 was started but the process died before sending it.
+            # As in a real run, the start record is written before the calls go out.
+            journal_path = tmp_path / "j.jsonl"
+            writer = JournalWriter.create(journal_path, _header())
+            writer.write_started([2, 3, 4])
             await client.send(options.call_for(ColumnPlan().lead({"email": "done@example.com"},
                                                                  None)))
             await client.send(options.call_for(ColumnPlan().lead({"email": "sent@example.com",
                                                                   "first_name": "Sent"}, None)))
-            journal_path = tmp_path / "j.jsonl"
-            writer = JournalWriter.create(journal_path, _header())
-            writer.write_started([2, 3, 4])
             writer.write_done({"row": 2, "outcome": "created", "attempts": 1})
             writer.close()
             state = read_journal(journal_path)

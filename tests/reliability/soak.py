@@ -5,21 +5,22 @@ Run at CI size by the tests in this package, or by hand at any size::
     python -m tests.reliability.soak --leads 10000          # or KARTRA_SOAK_LEADS=10000
     python -m tests.reliability.soak --leads 300 --strict   # Kartra's real 20 calls/s
 
-Every lead is ``create + assign_tag + subscribe`` and every fifth also ``give_points`` (a
-never-replay action). The sandbox resets connections before and after commit, answers 5xx,
-stalls replies after commit until the client's read timeout, garbles and truncates replies,
-adds latency and, at a few points of the run, answers bursts of forced 429s.
+Every lead is ``create + assign_tag + subscribe`` (or the same as an upsert) and every fifth
+also ``give_points`` (a never-replay action). The sandbox resets connections before and after
+commit, answers 5xx, stalls replies after commit until the client's read timeout, commits
+*late* (after the client gave up, as a PHP request outliving its client does), garbles and
+truncates replies, adds latency and, at a few points of the run, answers bursts of 429s.
 
 The checks (``check``) never trust the client's own account of what happened:
 
-* the *expected* account is computed independently, by replaying every input once, without
-  faults, through the sandbox engine on a fresh account; the faulty run's stable export must
-  equal it byte for byte (this alone proves: nothing lost, nothing duplicated, every safe
-  action in effect, points applied exactly once);
 * the sandbox's request log is the ground truth for what committed: one committed
-  ``create_lead`` per email, never a blind resend answered 244, at most one committed
+  ``create_lead`` per email, never two calls carrying one lead's points, at most one committed
   ``give_points`` per lead, and "outcome unknown" exactly for the leads whose points-carrying
-  call committed but whose reply was lost.
+  call lost its reply (whether it then committed or not: the client cannot know);
+* the *expected* account is computed independently, by replaying every input once, without
+  faults, through the sandbox engine on a fresh account, with its points where the log shows
+  them committed; the faulty run's stable export must equal it byte for byte (this proves:
+  nothing lost, nothing duplicated, every safe action in effect, points at most once).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from kartra_async import (
     Outcome,
     OutcomeUnknown,
     Timeouts,
+    UpsertCall,
     encode,
 )
 from kartra_async._form import parse_query
@@ -55,6 +57,7 @@ from kartra_async.sandbox import (
     Sandbox,
     SandboxAccount,
     default_account,
+    export_account,
     process,
 )
 
@@ -72,8 +75,15 @@ LOST_AFTER_COMMIT = frozenset(
         FaultKind.MALFORMED_JSON.value,
         FaultKind.TRUNCATED_JSON.value,
         FaultKind.STALL.value,
+        FaultKind.LATE_COMMIT.value,
     }
 )
+#: Injected faults after which the client cannot know whether the call ran.
+LOST_REPLY = LOST_AFTER_COMMIT | {
+    FaultKind.RESET_BEFORE.value,
+    FaultKind.HTTP_500.value,
+    FaultKind.HTTP_503.value,
+}
 
 
 @attrs.frozen
@@ -92,6 +102,8 @@ class SoakConfig:
     http_5xx: float = 0.02
     #: Replies stalled after commit until the client's read timeout gives up on them.
     lost_after_commit: float = 0.01
+    #: Calls whose reply is lost at the read timeout and that commit a little later.
+    late_commit: float = 0.01
     malformed: float = 0.01
     latency: float = 0.3
     max_latency: float = 0.01
@@ -99,6 +111,8 @@ class SoakConfig:
     bursts: int = 2
     burst_size: int = 4
     read_timeout: float = 1.0
+    #: "create" chains or "upsert"s (every lead is new, so an upsert creates it).
+    mode: str = "create"
 
     @property
     def pacer_rate(self) -> float:
@@ -120,6 +134,11 @@ class SoakConfig:
                 after_commit=True,
                 delay=self.read_timeout * 2,
             ),
+            FaultRule(
+                FaultKind.LATE_COMMIT,
+                probability=self.late_commit,
+                delay=self.read_timeout * 1.5,
+            ),
             FaultRule(FaultKind.MALFORMED_JSON, probability=self.malformed / 3),
             FaultRule(FaultKind.TRUNCATED_JSON, probability=self.malformed / 3),
             FaultRule(FaultKind.HTML_CONTENT_TYPE, probability=self.malformed / 3),
@@ -137,17 +156,18 @@ def points_of(index: int, config: SoakConfig) -> int:
     return 5 + index % 7 if index % config.points_every == 0 else 0
 
 
-def build_call(index: int, config: SoakConfig) -> LeadCall:
+def build_call(index: int, config: SoakConfig, *, points: bool = True) -> LeadCall | UpsertCall:
     """Input ``index``: create (with a few non-ASCII fields) + assign_tag + subscribe (+ points)."""
     lead = LeadRequest(
         email=email_of(index), first_name=f"Zoë {index}", last_name="Ørsted & Co = 100%"
     )
-    call = lead.create().assign_tag(TAG).subscribe(LIST)
-    points = points_of(index, config)
-    return call.give_points(points) if points else call
+    opened = lead.upsert() if config.mode == "upsert" else lead.create()
+    call = opened.assign_tag(TAG).subscribe(LIST)
+    given = points_of(index, config) if points else 0
+    return call.give_points(given) if given else call
 
 
-def inputs(config: SoakConfig) -> Iterator[LeadCall]:
+def inputs(config: SoakConfig) -> Iterator[LeadCall | UpsertCall]:
     """The soak's inputs, lazily (the stream takes any iterable)."""
     return (build_call(index, config) for index in range(config.leads))
 
@@ -199,13 +219,14 @@ async def run_soak(config: SoakConfig) -> SoakResult:
             pacer_429s = client.pacer.snapshot().rate_limited
         elapsed = time.monotonic() - started
     # Read the log once the sandbox closed: a stalled handler logs its call only when its
-    # stall ends, and closing cuts every stall short.
+    # stall ends, and closing cuts every stall short and lands every late commit.
+    log = list(sandbox.log)
     return SoakResult(
         config=config,
         outcomes=outcomes,
-        log=list(sandbox.log),
+        log=log,
         export=sandbox.export(stable=True),
-        expected_export=expected_export(config, creds.app_id),
+        expected_export=expected_export(config, creds.app_id, points_committed(log)),
         faults=dict(sandbox.stats.faults),
         sandbox_calls=sandbox.stats.calls,
         limiter_429s=sandbox.stats.rate_limited,
@@ -216,23 +237,36 @@ async def run_soak(config: SoakConfig) -> SoakResult:
     )
 
 
-def expected_export(config: SoakConfig, app_id: str) -> str:
+def points_committed(log: Sequence[RequestRecord]) -> set[str]:
+    """The emails whose points a committed call carried, by the sandbox's log."""
+    return {
+        record.email
+        for record in log
+        if record.status == "Success" and POINTS_CMD in record.cmds
+    }
+
+
+def expected_export(config: SoakConfig, app_id: str, with_points: set[str]) -> str:
     """The account a fault-free run must leave: every input applied once, by the engine alone.
 
     Independent of the client's retry logic: each input is encoded once and processed once on
-    a fresh default account, with no network, no faults, no retries.
+    a fresh default account, with no network, no faults, no retries. Points are included where
+    the sandbox's log shows them committed: after a lost reply the client must never resend
+    them, so whether they landed is the sandbox's fact, not the client's claim.
     """
     from kartra_async.sandbox import SandboxCredentials
 
     account: SandboxAccount = default_account()
     oracle = SandboxCredentials(app_id, "oracle-key", "oracle-password")
     credentials = Credentials(oracle.app_id, oracle.api_key, oracle.api_password)
-    for call in inputs(config):
-        form = parse_query(encode(call, credentials))
+    for index in range(config.leads):
+        call = build_call(index, config, points=email_of(index) in with_points)
+        wire = call.as_create() if isinstance(call, UpsertCall) else call
+        form = parse_query(encode(wire, credentials))
         result = process(account, form, credentials=oracle, now=account.now())
         if result.status != "Success":
             raise AssertionError(f"the oracle rejected an input: {result.body}")
-    return account.export(stable=True)
+    return export_account(account, stable=True)
 
 
 def check(result: SoakResult) -> list[str]:
@@ -249,9 +283,19 @@ def check(result: SoakResult) -> list[str]:
         )
     committed_creates: Counter[str] = Counter()
     committed_points: Counter[str] = Counter()
+    points_on_wire: Counter[str] = Counter()
     lost_points: set[str] = set()
+    late: set[str] = set()
     for record in result.log:
-        if record.type == "244":
+        if record.fault == FaultKind.LATE_COMMIT.value:
+            late.add(record.email)
+        # A 429 is Kartra's limiter refusing the call before anything runs: not a send.
+        if POINTS_CMD in record.cmds and record.http_status != 429:
+            points_on_wire[record.email] += 1
+            if record.fault in LOST_REPLY:
+                lost_points.add(record.email)
+        # A 244 is expected only where a late commit met (or was met by) the resend.
+        if record.type == "244" and record.email not in late:
             problems.append(f"a create was resent blindly: 244 for {record.email}")
         if record.status != "Success":
             continue
@@ -259,8 +303,14 @@ def check(result: SoakResult) -> list[str]:
             committed_creates[record.email] += 1
         if POINTS_CMD in record.cmds:
             committed_points[record.email] += 1
-            if record.fault in LOST_AFTER_COMMIT:
-                lost_points.add(record.email)
+    resent = sorted(email for email, n in points_on_wire.items() if n > 1)
+    if resent:
+        seen = [
+            (r.http_status, r.status, r.type, r.fault)
+            for r in result.log
+            if r.email == resent[0] and POINTS_CMD in r.cmds
+        ]
+        problems.append(f"points put on the wire twice: {resent[:5]}, first: {seen}")
     twice = sorted(email for email, n in committed_creates.items() if n > 1)
     if twice:
         problems.append(f"leads created twice: {twice[:5]}")
@@ -331,9 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--leads", type=int, default=int(os.environ.get(ENV_LEADS, "2000")))
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--strict", action="store_true", help="Kartra's real 20 calls/s limit")
+    parser.add_argument("--upsert", action="store_true", help="upserts instead of creates")
     args = parser.parse_args(argv)
     config = strict_config(args.leads) if args.strict else SoakConfig(leads=args.leads)
-    config = attrs.evolve(config, seed=args.seed)
+    config = attrs.evolve(config, seed=args.seed, mode="upsert" if args.upsert else "create")
     result = asyncio.run(run_soak(config))
     problems = check(result)
     print(json.dumps({**figures(result), "problems": problems}, indent=1, ensure_ascii=False))

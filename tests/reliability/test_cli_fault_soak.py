@@ -32,6 +32,7 @@ from kartra_async.sandbox import (
     Sandbox,
     SandboxCredentials,
     default_account,
+    export_account,
     process,
 )
 
@@ -88,7 +89,7 @@ def expected_account() -> dict[str, Any]:
         )
         form = parse_query(encode(call, credentials))
         assert process(account, form, credentials=oracle, now=account.now()).status == "Success"
-    return json.loads(account.export(stable=True))  # type: ignore[no-any-return]
+    return json.loads(export_account(account, stable=True))  # type: ignore[no-any-return]
 
 
 def cli_env(url: str) -> dict[str, str]:

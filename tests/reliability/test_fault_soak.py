@@ -31,12 +31,31 @@ async def test_fault_soak_holds_every_invariant() -> None:
     _report("fault soak", result_figures)
     assert check(result) == []
     # The soak must actually have exercised what it claims to prove.
-    for kind in ("reset_before", "reset_after", "http_500", "http_503", "stall", "rate_limited"):
+    for kind in (
+        "reset_before",
+        "reset_after",
+        "http_500",
+        "http_503",
+        "stall",
+        "late_commit",
+        "rate_limited",
+    ):
         assert result.faults.get(kind, 0) > 0, kind
     assert result_figures["inputs_reconciled"] > 0
     assert result_figures["outcome_unknown"] > 0
     assert result_figures["duplicates"] == 0
     assert result_figures["lost"] == 0
+
+
+async def test_upsert_soak_with_late_commits_never_doubles_points() -> None:
+    config = SoakConfig(leads=1000, mode="upsert", late_commit=0.03, seed=12)
+    result = await run_soak(config)
+    result_figures = figures(result)
+    _report("upsert soak", result_figures)
+    assert check(result) == []
+    assert result.faults.get("late_commit", 0) > 0
+    assert result_figures["outcome_unknown"] > 0
+    assert result_figures["duplicates"] == 0
 
 
 async def test_strict_rate_soak_with_429_bursts_completes_every_lead() -> None:

@@ -17,6 +17,7 @@ import trustme
 from aiohttp import web
 
 from kartra_async import (
+    ConfigurationError,
     GetLead,
     KartraClient,
     LeadRequest,
@@ -24,7 +25,6 @@ from kartra_async import (
     NoPacer,
     RequestTimeout,
     RetryPolicy,
-    ServerError,
     Timeouts,
     UsageError,
 )
@@ -125,19 +125,21 @@ async def test_redirects_are_never_followed(status: int) -> None:
         redirect_app = web.Application()
         redirect_app.router.add_post("/api", redirect)
         async with serve(redirect_app) as redirect_url, client_for(redirect_url) as client:
-            with pytest.raises(ServerError) as caught:
+            with pytest.raises(ConfigurationError) as caught:
                 await client.send(LeadRequest(email="ann@example.com").search())
-            # With the default retry policy too: a redirect is resent (to the same URL),
-            # never followed.
+            # With a retrying policy too: a redirect is never Kartra's answer, so it is a
+            # configuration error at once, neither followed nor resent.
             async with KartraClient(
                 **CREDS,
                 base_url=redirect_url,
                 pacer=NoPacer(),
                 retry=RetryPolicy(max_attempts=3, base_delay=0.0),
             ) as retrying:
-                with pytest.raises(ServerError):
+                with pytest.raises(ConfigurationError) as again:
                     await retrying.send(GetLead(email="ann@example.com"))
     assert caught.value.status == status
+    assert caught.value.url == redirect_url
+    assert again.value.status == status
     assert received == []
 
 
