@@ -17,6 +17,7 @@ from collections.abc import (
     Callable,
     Hashable,
     Iterable,
+    Iterator,
 )
 from datetime import datetime
 from types import TracebackType
@@ -117,18 +118,26 @@ class OutcomeStream:
             lane=self._lane,
         )
 
-    async def _entries(
+    def _entries(
         self, calls: Iterable[StreamInput] | AsyncIterable[StreamInput]
-    ) -> AsyncIterator[_Entry]:
-        index = 0
+    ) -> Iterator[_Entry] | AsyncIterator[_Entry]:
+        # A plain generator for plain iterables: an async one would cost a coroutine per input.
         if isinstance(calls, AsyncIterable):
-            async for raw in calls:
-                yield self._entry(index, raw)
-                index += 1
-        else:
-            for raw in calls:
-                yield self._entry(index, raw)
-                index += 1
+            return self._async_entries(calls)
+        return self._sync_entries(calls)
+
+    def _sync_entries(self, calls: Iterable[StreamInput]) -> Iterator[_Entry]:
+        index = 0
+        for raw in calls:
+            yield self._entry(index, raw)
+            index += 1
+        self.progress.total = index
+
+    async def _async_entries(self, calls: AsyncIterable[StreamInput]) -> AsyncIterator[_Entry]:
+        index = 0
+        async for raw in calls:
+            yield self._entry(index, raw)
+            index += 1
         self.progress.total = index
 
     def _entry(self, index: int, raw: object) -> _Entry:

@@ -81,7 +81,10 @@ class Pool(Generic[T, R]):
         if self._entered:
             raise UsageError("a pool can be entered only once")
         self._entered = True
-        self._window = asyncio.Semaphore(self._window_size)
+        # The window: free slots, and an event set whenever one is freed (cheaper than a
+        # semaphore's coroutine per acquire on the hot path).
+        self._free = self._window_size
+        self._room = asyncio.Event()
         self._inbox: asyncio.Queue[tuple[int, T, Hashable | None]] = asyncio.Queue()
         self._results: asyncio.Queue[object] = asyncio.Queue()
         self._lanes: dict[Hashable, deque[tuple[int, T]]] = {}
@@ -119,7 +122,7 @@ class Pool(Generic[T, R]):
             if isinstance(self._items, AsyncIterable):
                 async_items = aiter(self._items)
                 while True:
-                    await self._window.acquire()
+                    await self._take_slot()
                     try:
                         item = await anext(async_items)
                     except StopAsyncIteration:
@@ -129,7 +132,7 @@ class Pool(Generic[T, R]):
             else:
                 items = iter(self._items)
                 while True:
-                    await self._window.acquire()
+                    await self._take_slot()
                     try:
                         item = next(items)
                     except StopIteration:
@@ -142,6 +145,12 @@ class Pool(Generic[T, R]):
             self._input_error = exc
         self.total = index
         self._results.put_nowait(_FED)
+
+    async def _take_slot(self) -> None:
+        while self._free == 0:
+            self._room.clear()
+            await self._room.wait()
+        self._free -= 1
 
     def _dispatch(self, index: int, item: T) -> None:
         lane = self._lane(item) if self._lane is not None else None
@@ -190,7 +199,8 @@ class Pool(Generic[T, R]):
         else:
             _index, result = await self._receive()
         # The slot is freed only now: at most `buffer` items are ever read and not delivered.
-        self._window.release()
+        self._free += 1
+        self._room.set()
         return result
 
     async def _receive(self) -> tuple[int, R]:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Generator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Final, Literal
 
 import attrs
@@ -81,7 +81,7 @@ MAX_RECONCILE_ROUNDS: Final = 3
 #: Weight of the newest observation in the adaptive upsert's "lead already exists" rate.
 UPSERT_SMOOTHING: Final = 0.1
 #: ``date_joined`` has a resolution of one second.
-_JOINED_RESOLUTION: Final = timedelta(seconds=1)
+_JOINED_RESOLUTION: Final = 1.0
 _SAFE: Final = frozenset({Safety.READ, Safety.REPEATABLE})
 
 Purpose = Literal["attempt", "retry", "lookup", "resend", "reapply", "fallback"]
@@ -178,8 +178,8 @@ class _Call:
 
     trace: Trace
     started: float
-    #: Wall-clock time just before the first attempt (or the interrupted run's start).
-    first_sent: datetime | None
+    #: Unix time just before the first attempt (or when the interrupted run sent it).
+    first_sent: float | None
     #: The first error after which the call may have been applied.
     cause: KartraError | None = None
     #: Never-replay actions that may have been sent.
@@ -192,7 +192,7 @@ class Settler:
     """Builds the flows of one client: its retry policy, run-wide budget and upsert statistics.
 
     Pure apart from the injected clocks and random numbers: ``clock`` (monotonic, for
-    deadlines), ``now`` (aware wall clock, compared with Kartra's ``date_joined``) and ``rng``
+    deadlines), ``now`` (Unix time, compared with Kartra's ``date_joined``) and ``rng``
     (backoff jitter). ``stored_email`` maps an email to the address Kartra stores (identity in
     live mode; Test Mode rewrites domains), used by every lookup and upsert edit.
     """
@@ -204,7 +204,7 @@ class Settler:
         budget: RetryBudget | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], float] = time.time,
         stored_email: Callable[[str], str] = lambda email: email,
     ) -> None:
         self.policy = policy
@@ -240,8 +240,9 @@ class Settler:
         sent whole. Never-replay actions of a call that did land are reported unknown.
         """
         self.budget.record_first_attempt()
+        sent = first_sent.timestamp() if first_sent is not None else None
         state = _Call(
-            trace, self._clock(), first_sent, cause=OutcomeInterrupted(), email=lead_email(call)
+            trace, self._clock(), sent, cause=OutcomeInterrupted(), email=lead_email(call)
         )
         if isinstance(call, GetLead):
             return self._read(call, state)
@@ -530,9 +531,10 @@ class Settler:
         first = state.first_sent
         if joined is None or first is None:
             return "unclear"
-        if joined < first - timedelta(seconds=self.policy.clock_skew):
+        when = joined.timestamp()
+        if when < first - self.policy.clock_skew:
             return "before"
-        if joined >= first - _JOINED_RESOLUTION:
+        if when >= first - _JOINED_RESOLUTION:
             return "ours"
         return "unclear"
 

@@ -57,7 +57,7 @@ class Kartra:
         self._late: list[list[object]] = []
 
     def settler(self, policy: RetryPolicy = FAST) -> Settler:
-        return Settler(policy, now=self.clock.wall, clock=lambda: 0.0)
+        return Settler(policy, now=lambda: self.clock.seconds, clock=lambda: 0.0)
 
     def commit(self, call: WireCall) -> bytes:
         """Run ``call`` now; the body Kartra would answer."""
