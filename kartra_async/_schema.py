@@ -119,7 +119,7 @@ class CustomFieldSchema:
                 )
             return check_text(where, value)
         many = isinstance(value, (list, tuple))
-        parts: list[object] = list(value) if many else [value]
+        parts: list[object] = list(value) if isinstance(value, (list, tuple)) else [value]
         if self.kind == "checkbox":
             return tuple(
                 self.option_id(part, field=f"{where}[{i}]" if many else where)

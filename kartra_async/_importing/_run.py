@@ -17,10 +17,14 @@ from typing import Any
 from .._builder import Call
 from .._bulk import Recover
 from .._client import KartraClient
-from .._errors import ValidationError
-from .._outcome import Progress
-from ._columns import ColumnPlan, FieldSpec, ImportOptions
+from .._errors import Failure, ValidationError
+from .._outcome import Outcome, Progress
+from .._schema import AccountSchema
+from ._columns import ColumnPlan, ImportOptions
 from ._journal import JournalState, JournalWriter
+from ._recovery import Breaker, RetryChoice
+from ._rejects import RejectsWriter
+from ._repeats import SeenLeads
 from ._results import Tally, invalid_record, outcome_record, valid_record
 from ._source import SourceRow
 
@@ -36,6 +40,12 @@ class ImportRun:
 
     ``tally`` counts result records (replayed ones included); ``progress`` is the stream's live
     counters (calls, retries, 429s) once ``run`` started.
+
+    ``schema`` is the account's (``KartraClient.account_schema``): every row is resolved and
+    checked against it exactly alike in a dry run and a real run; None (an offline dry run)
+    checks shapes only. ``retry`` picks the journaled failures a resumed run sends again,
+    ``rejects`` receives every invalid or failed row, and ``breaker`` stops feeding rows after
+    too many consecutive ``not_sent`` failures.
     """
 
     def __init__(
@@ -44,38 +54,84 @@ class ImportRun:
         *,
         plan: ColumnPlan,
         options: ImportOptions,
-        specs: Mapping[str, FieldSpec] | None,
+        schema: AccountSchema | None,
         sink: RecordSink,
         journal: JournalWriter | None = None,
         resume: JournalState | None = None,
+        retry: RetryChoice | None = None,
+        rejects: RejectsWriter | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self._rows = iter(rows)
         self._plan = plan
         self._options = options
-        self._specs = specs
+        self._schema = schema
         self._sink = sink
         self._journal = journal
         self._resume = resume
+        self._retry = retry or RetryChoice()
+        self._rejects = rejects
+        self.breaker = breaker
+        # Journaled failures: the ones to send again (row → failure class), and the ones kept,
+        # whose rows go to the rejects file when the input is read again.
+        self._to_retry: dict[int, Failure] = {}
+        self._kept_failures: dict[int, dict[str, Any]] = {}
+        # Values of the rows in flight, for the rejects file (only when there is one).
+        self._values: dict[int, Mapping[str, Any]] = {}
+        self._seen = SeenLeads()
         self.tally = Tally()
         self.progress: Progress | None = None
         #: Rows skipped because the journal has them done.
         self.skipped = 0
         #: Rows re-sent as ``Recover`` because they were in flight when a run died.
         self.recovered = 0
+        #: Journaled failures sent again (``--retry-failed``/``--retry-rejected``).
+        self.retried = 0
         #: True once every row was settled (False while running or when interrupted).
         self.finished = False
 
     def replay(self, records: Iterable[dict[str, Any]]) -> None:
-        """Count (and pass to the sink) the results an interrupted run already recorded."""
+        """Count (and pass to the sink) the results an interrupted run already recorded.
+
+        A row retried by an earlier resume has several done records; only its last counts.
+        Failures the ``retry`` choice sends again are not counted: their new result will be.
+        """
+        pending: dict[int, dict[str, Any]] = {}
         for record in records:
+            row = int(record["row"])
+            if record.get("outcome") in ("failed", "unknown", "invalid"):
+                pending[row] = record
+                continue
+            pending.pop(row, None)
             self.tally.add(record)
             self._sink(record, True)
+        for row, record in pending.items():
+            failure = self._retry.wants(record)
+            if failure is not None:
+                self._to_retry[row] = failure
+                continue
+            self.tally.add(record)
+            self._sink(record, True)
+            if self._rejects is not None:
+                self._kept_failures[row] = record
 
-    def _record(self, record: dict[str, Any]) -> None:
+    def _record(self, record: dict[str, Any], values: Mapping[str, Any] | None = None) -> None:
         if self._journal is not None:
             self._journal.write_done(record)
         self.tally.add(record)
         self._sink(record, False)
+        if self._rejects is not None and values is not None and record.get("failure"):
+            self._rejects.write(values, record)
+
+    def _done_row(self, row: SourceRow) -> Failure | None:
+        """For a row the journal has done: the failure class to send it again as, or None."""
+        failure = self._to_retry.pop(row.number, None)
+        if failure is None:
+            self.skipped += 1
+            kept = self._kept_failures.pop(row.number, None)
+            if kept is not None and self._rejects is not None:
+                self._rejects.write(row.values, kept)
+        return failure
 
     def _calls(self) -> Iterator[tuple[int, Call | Recover] | None]:
         """Valid rows as calls; None now and then while skipping, to let the loop breathe."""
@@ -85,18 +141,31 @@ class ImportRun:
             if since_yield >= _YIELD_EVERY:
                 since_yield = 0
                 yield None
+            retry: Failure | None = None
             if self._resume is not None and row.number in self._resume.done:
-                self.skipped += 1
-                continue
+                retry = self._done_row(row)
+                if retry is None:
+                    continue
+                self.retried += 1
             try:
                 if row.problem is not None:
                     raise ValidationError(*row.problem)
-                lead_call = self._options.call_for(self._plan.lead(row.values, self._specs))
+                lead_call = self._options.call_for(self._plan.lead(row.values, self._schema))
+                if self._schema is not None:
+                    self._schema.check(lead_call)
             except ValidationError as exc:
-                self._record(invalid_record(row.number, self._plan.email_of(row.values), exc))
+                record = invalid_record(row.number, self._plan.email_of(row.values), exc)
+                self._record(record, row.values)
                 continue
-            if self._resume is not None and row.number in self._resume.in_flight:
+            if self._seen.add(lead_call.lead.key):
+                self.tally.repeated += 1
+            if self._rejects is not None:
+                self._values[row.number] = row.values
+            in_flight = self._resume is not None and row.number in self._resume.in_flight
+            if retry is None and in_flight:
                 self.recovered += 1
+                yield row.number, Recover(lead_call)
+            elif retry is Failure.UNKNOWN:
                 yield row.number, Recover(lead_call)
             else:
                 yield row.number, lead_call
@@ -106,6 +175,7 @@ class ImportRun:
         for item in self._calls():
             if item is not None:
                 number, call = item
+                self._values.pop(number, None)
                 record = valid_record(number, getattr(getattr(call, "lead", None), "email", None))
                 self.tally.add(record)
                 self._sink(record, False)
@@ -119,12 +189,21 @@ class ImportRun:
         async with client.stream(feed, concurrency=concurrency, buffer=concurrency) as outcomes:
             self.progress = outcomes.progress
             async for outcome in outcomes:
-                self._record(outcome_record(feed.row_of.pop(outcome.index), mode, outcome))
+                row = _row_of(feed, outcome)
+                record = outcome_record(row, mode, outcome)
+                self._record(record, self._values.pop(row, None))
+                if self.breaker is not None and self.breaker.observe(record):
+                    feed.stop()
                 feed.release()
         if self._journal is not None:
             await asyncio.to_thread(self._journal.sync)
         self.finished = True
         return self.tally
+
+
+def _row_of(feed: _Feed, outcome: Outcome) -> int:
+    """The input row an outcome belongs to: the one place to switch to ``outcome.key``."""
+    return feed.row_of.pop(outcome.index)
 
 
 class _Feed:
@@ -142,8 +221,13 @@ class _Feed:
         self._freed = asyncio.Event()
         self._ready: deque[tuple[int, Call | Recover]] = deque()
         self._index = 0
+        self._stopped = False
         #: Stream index → row number, for the rows in flight.
         self.row_of: dict[int, int] = {}
+
+    def stop(self) -> None:
+        """Start no further rows (the breaker tripped); rows already journaled still go out."""
+        self._stopped = True
 
     def release(self) -> None:
         """A row's outcome was recorded: its slot can take a new row."""
@@ -164,9 +248,11 @@ class _Feed:
         return call
 
     async def _fill(self) -> None:
-        while self._free == 0:
+        while self._free == 0 and not self._stopped:
             self._freed.clear()
             await self._freed.wait()
+        if self._stopped:
+            return
         batch: list[tuple[int, Call | Recover]] = []
         for item in self._calls:
             if item is None:

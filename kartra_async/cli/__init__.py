@@ -14,6 +14,10 @@ def main() -> None:
 
 
 def _register() -> None:
+    # Every sub-command gets -v/--verbose and --log-format.
+    from ._common import LoggedCommand
+
+    main.command_class = LoggedCommand
     # Sub-commands live in their own modules; importing them here keeps `main` the one entry point.
     from . import _commands  # noqa: F401
 
