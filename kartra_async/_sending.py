@@ -171,10 +171,11 @@ class Sender:
             if decision.verdict is Verdict.RETRY:
                 trace.retries += 1
                 logger.info(
-                    "retrying %s for %s after %s (%s), in %.2f s",
+                    "retrying %s for %s after %s: %s (%s), in %.2f s",
                     _cmds(call),
                     lead_email(call) or "account",
                     type(error).__name__,
+                    error,
                     decision.reason,
                     decision.delay,
                 )
@@ -183,10 +184,11 @@ class Sender:
             if decision.verdict is Verdict.RECONCILE and rounds < MAX_RECONCILE_ROUNDS:
                 trace.reconciled = True
                 logger.info(
-                    "reconciling %s for %s after %s: %s",
+                    "reconciling %s for %s after %s: %s (%s)",
                     _cmds(call),
                     lead_email(call) or "account",
                     type(error).__name__,
+                    error,
                     decision.reason,
                 )
                 return await self._reconcile(
