@@ -10,6 +10,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -253,10 +254,10 @@ def test_sandbox_credentials_file_carries_the_url_and_never_leaves_loopback(
         assert secret not in refused.stdout + refused.stderr + ok.stdout + ok.stderr
 
 
-def test_verbose_and_json_logs_show_a_dead_endpoint_at_once(tmp_path: Path) -> None:
-    port_holder = Server(tmp_path).start()
-    dead = port_holder.url
-    port_holder.stop()
+def test_verbose_and_json_logs_show_a_dead_endpoint_at_once() -> None:
+    with socket.socket() as holder:  # a port nothing listens on once closed
+        holder.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{holder.getsockname()[1]}/api"
     for extra, check in ((["-v"], "retrying"), (["--log-format", "json"], '"level": "info"')):
         started = time.monotonic()
         process = subprocess.Popen([SCRIPT, "inventory", "--base-url", dead, *extra],
