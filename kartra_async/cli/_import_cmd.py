@@ -315,7 +315,10 @@ def _print_record(view: ProgressView | Console, record: Mapping[str, Any]) -> No
     if outcome == "invalid":
         message = f"row {record['row']}: invalid {record['field']}: {record['error']}"
     elif outcome in ("failed", "unknown"):
-        message = f"row {record['row']} ({record.get('email')}): {outcome}: {record['error']}"
+        message = (
+            f"row {record['row']} ({record.get('email')}): {outcome} "
+            f"({record.get('failure')}): {record['error']}"
+        )
     else:
         return
     if log_json():
