@@ -8,16 +8,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kartra_async import KartraClient, LeadRequest, LocalPacer
 from kartra_async._importing import (
     Breaker,
     ColumnPlan,
     ImportOptions,
     ImportRun,
+    JournalHeader,
+    JournalWriter,
     RejectsWriter,
     RetryChoice,
     SeenLeads,
     SourceRow,
+    iter_done,
+    read_journal,
+    read_rows,
 )
+from kartra_async.sandbox import Sandbox
 
 
 def _record(row: int, outcome: str, failure: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -98,3 +105,47 @@ def test_rejects_file_keeps_the_input_format(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "r.jsonl").read_text()) == {
         "email": "a@x.co", "cf:interests": ["email", "sms"], "reason": "=purple: no such option",
         "field": "cf:colour", "failure": "not_sent"}
+
+
+async def test_retry_failed_resends_not_sent_settles_unknown_and_keeps_rejected(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("email\nlanded@example.com\nrefused@example.com\nrejected@example.com\n")
+    options = ImportOptions(mode="create", tags=("VIP",), points=10)
+    header = JournalHeader(input_name="leads.csv", sha256="0" * 64, size=1, options={})
+    async with Sandbox(rate_limit=None) as sandbox:
+        creds = sandbox.credentials
+        async with KartraClient(**creds.as_dict(), base_url=sandbox.url,
+                                pacer=LocalPacer(1000)) as client:
+            # The earlier run: row 2's create landed but its reply was lost (unknown); row 3
+            # never reached Kartra (not_sent); Kartra refused row 4 (rejected).
+            await client.send(options.call_for(LeadRequest(email="landed@example.com")))
+            journal = tmp_path / "j.jsonl"
+            writer = JournalWriter.create(journal, header)
+            writer.write_started([2, 3, 4])
+            writer.write_done(_record(2, "unknown", "unknown"))
+            writer.write_done(_record(3, "failed", "not_sent"))
+            writer.write_done(_record(4, "failed", "rejected"))
+            writer.close()
+            state = read_journal(journal)
+            records: list[dict[str, Any]] = []
+            appender = JournalWriter.append(journal, state)
+            run = ImportRun(read_rows(path, "csv"), plan=ColumnPlan(), options=options,
+                            schema=await client.account_schema(),
+                            sink=lambda record, replayed: records.append(record),
+                            journal=appender, resume=state, retry=RetryChoice(failed=True))
+            run.replay(iter_done(journal))
+            try:
+                tally = await run.run(client, concurrency=2)
+            finally:
+                appender.close()
+        by_email = {lead.email: lead for lead in sandbox.account.leads.values()}
+    outcomes = {record["row"]: record["outcome"] for record in records}
+    # Row 2 is settled by recovery: found, tagged, its points reported unknown (never given
+    # twice); row 3 is sent whole; row 4's rejection is kept as it was.
+    assert outcomes == {2: "unknown", 3: "created", 4: "failed"}
+    assert by_email["landed@example.com"].score == 10 and by_email["landed@example.com"].tags
+    assert by_email["refused@example.com"].score == 10
+    assert "rejected@example.com" not in by_email
+    assert run.retried == 2 and tally.rows == 3
