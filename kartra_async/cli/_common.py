@@ -336,12 +336,11 @@ class _FirstFailure(logging.Filter):
         return False
 
 
-def configure_logging(verbose: bool, log_format: str) -> None:
-    """Send the library's and the commands' log lines to stderr (text or JSON lines)."""
+def configure_logging(verbose: bool, log_format: str) -> Callable[[], None]:
+    """Send the library's and the commands' log lines to stderr (text or JSON lines); return
+    the function that puts logging back as it was (commands also run inside other programs,
+    such as tests invoking them in-process)."""
     root = logging.getLogger("kartra_async")
-    for handler in list(root.handlers):
-        if isinstance(handler, _Stderr):
-            root.removeHandler(handler)
     handler = _Stderr()
     if log_format == "json":
         handler.setFormatter(_JsonFormatter())
@@ -349,8 +348,15 @@ def configure_logging(verbose: bool, log_format: str) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
     if not verbose:
         handler.addFilter(_FirstFailure())
+    level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    return restore
 
 
 def log_json() -> bool:
@@ -385,7 +391,9 @@ class LoggedCommand(click.Command):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Configure logging from the two options, then run the command without them."""
-        configure_logging(
-            bool(ctx.params.pop("verbose", False)), ctx.params.pop("log_format", "text")
-        )
-        return super().invoke(ctx)
+        verbose = bool(ctx.params.pop("verbose", False))
+        restore = configure_logging(verbose, ctx.params.pop("log_format", "text"))
+        try:
+            return super().invoke(ctx)
+        finally:
+            restore()
