@@ -74,13 +74,14 @@ from ._errors import (
     ValidationError,
     error_class,
 )
-from ._model import TIME_ZONES, Credentials, CustomField
+from ._model import TIME_ZONES, Credentials, CustomField, is_sandbox_credentials
 from ._outcome import Outcome, Progress
 from ._pacing import LocalPacer, NoPacer, Pacer, PacerStats
 from ._protocol import decode, encode
 from ._replies import ActionResult, Reply
 from ._retry import RetryBudget, RetryPolicy
 from ._safety import Safety
+from ._schema import AccountSchema, CustomFieldSchema
 from ._transport import AiohttpTransport, RawResponse, Timeouts, Transport
 from .records import RecordFormatError
 
@@ -101,6 +102,7 @@ __all__ = [
     "APIError",
     "AccountCall",
     "AccountInactive",
+    "AccountSchema",
     "Action",
     "ActionResult",
     "AiohttpTransport",
@@ -116,6 +118,7 @@ __all__ = [
     "CustomField",
     "CustomFieldError",
     "CustomFieldFormatError",
+    "CustomFieldSchema",
     "Failure",
     "GetLead",
     "InsecureConnection",
@@ -174,4 +177,5 @@ __all__ = [
     "decode",
     "encode",
     "error_class",
+    "is_sandbox_credentials",
 ]

@@ -15,21 +15,30 @@ from collections.abc import AsyncIterable, Callable, Hashable, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._builder import CALL_TYPES, AccountCall, Call, GetLead, WireCall
+from ._builder import CALL_TYPES, AccountCall, Call, GetLead, LeadCall, UpsertCall, WireCall
 from ._bulk import OutcomeStream, Recover, StreamInput, lead_identity
 from ._driver import drive
 from ._errors import RateLimited, UsageError
-from ._model import Credentials
+from ._model import Credentials, is_sandbox_credentials
 from ._outcome import Outcome
 from ._pacing import LocalPacer, Pacer
 from ._protocol import Encoder, decode
 from ._replies import Reply
 from ._retry import RetryPolicy
+from ._schema import AccountSchema
 from ._settle import Settler, Trace
-from ._transport import DEFAULT_BASE_URL, AiohttpTransport, Timeouts, Transport
+from ._transport import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    AiohttpTransport,
+    Timeouts,
+    Transport,
+    is_loopback,
+)
 
 if TYPE_CHECKING:
     from .records import CustomFieldDefinition, LeadProfile
@@ -54,6 +63,14 @@ class KartraClient:
     20 calls/s per App; the default ``LocalPacer`` is right for one process, share a
     ``RedisPacer`` between processes. ``retry`` is the retry policy (``RetryPolicy()`` by
     default; ``RetryPolicy.none()`` sends each call once).
+
+    ``schema`` (an ``AccountSchema``, e.g. loaded from a saved file) makes every lead call be
+    checked against it before it is sent: unknown custom fields, options, tags, lists and
+    sequences raise ``ValidationError`` and nothing is sent. ``check_schema=True`` does the same
+    with the account's own schema, loaded (four inventory calls) before the first lead call.
+
+    Credentials a sandbox generated (``sandbox-...``) are refused with ``UsageError`` unless the
+    endpoint is a loopback address: they must never reach the real Kartra.
     """
 
     def __init__(
@@ -69,9 +86,12 @@ class KartraClient:
         pacer: Pacer | None = None,
         retry: RetryPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        schema: AccountSchema | None = None,
+        check_schema: bool = False,
     ) -> None:
+        credentials = Credentials(app_id, api_key, api_password)
         # The encoder is the only holder of the credentials (its repr hides them).
-        self._encoder = Encoder(Credentials(app_id, api_key, api_password))
+        self._encoder = Encoder(credentials)
         timeouts = _timeouts(timeout)
         if transport is not None and (session is not None or ssl_context is not None):
             raise UsageError("pass either transport or session/ssl_context, not both")
@@ -79,6 +99,14 @@ class KartraClient:
             base_url, timeouts=timeouts, session=session, ssl_context=ssl_context
         )
         self._base_url = base_url if transport is None else getattr(transport, "url", base_url)
+        _refuse_sandbox_credentials_off_loopback(credentials, self._base_url)
+        if schema is not None and not isinstance(schema, AccountSchema):
+            raise UsageError(f"schema: must be an AccountSchema, not {type(schema).__name__}")
+        self._schema = schema
+        self._check_schema = check_schema or schema is not None
+        self._schema_lock: asyncio.Lock | None = None
+        self._custom_field_schema: AccountSchema | None = None
+        self._account_schema: AccountSchema | None = schema
         if pacer is None:
             pacer = LocalPacer()
         self._pacer: Pacer = pacer
@@ -156,6 +184,13 @@ class KartraClient:
         A 429 is reported to the pacer (which pauses every caller) and raised as ``RateLimited``.
         """
         self._check_open()
+        if self._check_schema:
+            await self._check_against_schema(call)
+        return await self._send_once(call)
+
+    async def _send_once(self, call: WireCall) -> Reply:
+        # The one path to the wire; the settling driver calls it for every attempt.
+        self._check_open()
         body = self._encoder.encode(call)
         await self._pacer.acquire()
         self._check_open()
@@ -188,11 +223,15 @@ class KartraClient:
         return await self._recover(_checked(call), Trace(), first_sent)
 
     async def _settle(self, call: Call, trace: Trace) -> Reply:
-        return await drive(self._settler.flow(call, trace), self.send_once, asyncio.sleep)
+        if self._check_schema:
+            await self._check_against_schema(call)
+        return await drive(self._settler.flow(call, trace), self._send_once, asyncio.sleep)
 
     async def _recover(self, call: Call, trace: Trace, first_sent: datetime | None) -> Reply:
+        if self._check_schema:
+            await self._check_against_schema(call)
         flow = self._settler.recover_flow(call, trace, first_sent)
-        return await drive(flow, self.send_once, asyncio.sleep)
+        return await drive(flow, self._send_once, asyncio.sleep)
 
     def _lead_identity(self, call: Call | Recover) -> Hashable | None:
         return lead_identity(call)
@@ -241,6 +280,50 @@ class KartraClient:
         async with self.stream(calls, concurrency=concurrency, ordered=True) as outcomes:
             return [outcome async for outcome in outcomes]
 
+    # --- account schema -------------------------------------------------------------------
+
+    async def _check_against_schema(self, call: Call) -> None:
+        # Only lead calls name fields, tags, lists or sequences; the inventory reads that load
+        # the schema are account calls, so loading never recurses into this check.
+        if isinstance(call, UpsertCall):
+            call = call.as_create()
+        if isinstance(call, LeadCall):
+            schema = self._schema if self._schema is not None else await self.account_schema()
+            schema.check(call)
+
+    async def custom_field_schema(self) -> AccountSchema:
+        """The account's custom fields as an ``AccountSchema`` (one ``retrieve_custom_fields``
+        call, then cached on this client); tags, lists and sequences are left unchecked."""
+        if self._account_schema is not None:
+            return self._account_schema
+        if self._custom_field_schema is None:
+            fields = await self.retrieve_custom_fields()
+            self._custom_field_schema = AccountSchema.from_inventory(fields)
+        return self._custom_field_schema
+
+    async def account_schema(self) -> AccountSchema:
+        """The account's custom fields, tags, lists and sequences as an ``AccountSchema``.
+
+        One call per inventory (four reads, never a lead call), made once and cached on this
+        client; save it with ``to_json`` to check calls offline later.
+        """
+        if self._account_schema is not None:
+            return self._account_schema
+        if self._schema_lock is None:
+            self._schema_lock = asyncio.Lock()
+        async with self._schema_lock:
+            if self._account_schema is None:
+                fields = (await self.custom_field_schema()).custom_fields.values()
+                tags, lists, sequences = await asyncio.gather(
+                    self.retrieve_account_tags(),
+                    self.retrieve_account_lists(),
+                    self.retrieve_account_sequences(),
+                )
+                self._account_schema = AccountSchema(
+                    fields, tags=tags, lists=lists, sequences=sequences
+                )
+        return self._account_schema
+
     # --- shortcuts ------------------------------------------------------------------------
 
     async def get_lead(self, *, email: str | None = None, id: int | None = None) -> LeadProfile:
@@ -278,9 +361,23 @@ def _checked(call: object) -> Call:
     return call
 
 
+def _refuse_sandbox_credentials_off_loopback(credentials: Credentials, url: str) -> None:
+    host = urlsplit(url).hostname if isinstance(url, str) else None
+    if is_sandbox_credentials(credentials) and not (host and is_loopback(host)):
+        raise UsageError(
+            f"these credentials were generated by a kartra-async sandbox and may only be sent to "
+            f"a loopback address, not to {url!r}: set the base URL to the sandbox's URL "
+            "(KARTRA_BASE_URL, or the line its --credentials-file wrote)"
+        )
+
+
 def _timeouts(timeout: float | Timeouts | None) -> Timeouts | None:
     if timeout is None or isinstance(timeout, Timeouts):
         return timeout
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise UsageError("timeout: must be a positive number of seconds or a Timeouts")
-    return Timeouts(connect=min(10.0, float(timeout)), read=float(timeout), total=float(timeout))
+    return Timeouts(
+        connect=min(DEFAULT_CONNECT_TIMEOUT, float(timeout)),
+        read=float(timeout),
+        total=float(timeout),
+    )

@@ -33,17 +33,18 @@ async def drive(flow: Flow, send: SendOnce, sleep: SleepFn) -> Reply:
             return reply
         if isinstance(step, Send):
             if step.purpose == "lookup":
-                logger.info("reconciling: reading back %s", _what(step.call))
+                logger.info("reconciling: reading back %s", _who(step.call))
             try:
                 answer = await send(step.call)
             except KartraError as exc:
                 answer = exc
         else:
             logger.info(
-                "retrying %s for %s after %s (%s), in %.2f s",
+                "retrying %s for %s after %s: %s (%s), in %.2f s",
                 _what(step.call),
                 _who(step.call),
                 type(step.error).__name__,
+                step.error,
                 step.reason,
                 step.seconds,
             )

@@ -4,6 +4,9 @@
 - ``_columns``: columns → ``LeadRequest`` (``ColumnPlan``), options → the call (``ImportOptions``);
 - ``_journal``: the append-only journal that makes ``--resume`` exact (its docstring is the spec);
 - ``_results``: result records, the results file, the summary ``Tally``;
+- ``_rejects``: the rejects file (invalid and failed rows, re-importable once fixed);
+- ``_recovery``: which journaled failures ``--retry-failed`` sends again; the circuit breaker;
+- ``_repeats``: counting rows that repeat an earlier lead, in little memory;
 - ``_run``: ``ImportRun``, which ties them to ``KartraClient.stream``.
 """
 
@@ -13,8 +16,8 @@ from ._columns import (
     CF_PREFIX,
     LEAD_COLUMNS,
     MODES,
+    REJECT_COLUMNS,
     ColumnPlan,
-    FieldSpec,
     ImportOptions,
     parse_map_option,
     parse_sequence_option,
@@ -28,13 +31,18 @@ from ._journal import (
     iter_done,
     read_journal,
 )
+from ._recovery import Breaker, RetryChoice
+from ._rejects import RejectsWriter
+from ._repeats import SeenLeads
 from ._results import (
     RESULT_FIELDS,
     ResultsWriter,
     Tally,
+    failure_of,
     invalid_record,
     neutralize_cell,
     outcome_record,
+    record_failure,
 )
 from ._run import ImportRun
 from ._source import (
@@ -53,9 +61,10 @@ __all__ = [
     "FORMATS",
     "LEAD_COLUMNS",
     "MODES",
+    "REJECT_COLUMNS",
     "RESULT_FIELDS",
+    "Breaker",
     "ColumnPlan",
-    "FieldSpec",
     "FileFacts",
     "ImportOptions",
     "ImportRun",
@@ -63,12 +72,16 @@ __all__ = [
     "JournalHeader",
     "JournalState",
     "JournalWriter",
+    "RejectsWriter",
     "ResultsWriter",
+    "RetryChoice",
     "RowSet",
+    "SeenLeads",
     "SourceError",
     "SourceRow",
     "Tally",
     "csv_header",
+    "failure_of",
     "file_facts",
     "guess_format",
     "invalid_record",
@@ -79,4 +92,5 @@ __all__ = [
     "parse_sequence_option",
     "read_journal",
     "read_rows",
+    "record_failure",
 ]

@@ -5,10 +5,11 @@ count as underscores, so ``First Name`` is ``first_name``); ``cf:<identifier>`` 
 custom fields; ``--map "Header=field"`` renames any other column, and ``--map "Header="`` ignores
 it. An empty cell (or a JSON ``null``) leaves the field unchanged: it is not sent at all.
 
-Custom field values follow the field's type when the account's definitions are known: text for
-input fields and text areas, an option id *or option name* for drop-downs and radio buttons, and
-ids or names separated by ``|`` for checkboxes. Without definitions (``--dry-run`` makes no
-calls) values are checked for shape only.
+Custom field values follow the field's type in the account's ``AccountSchema`` (the public
+API: ``KartraClient.account_schema``): text for input fields and text areas, an option id *or
+option name* for drop-downs and radio buttons, and ids or names separated by ``|`` for
+checkboxes. Without a schema (an offline ``--dry-run``) values are checked for shape only, and
+nothing that depends on the account is reported.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import attrs
 from .._builder import LEAD_TEXT_FIELDS, LeadCall, LeadRequest, UpsertCall
 from .._errors import UsageError, ValidationError
 from .._model import CustomField, CustomFieldValue, check_identifier, check_int, check_text
+from .._schema import AccountSchema
 
 CF_PREFIX: Final = "cf:"
 MODES: Final = ("create", "edit", "upsert")
@@ -29,35 +31,11 @@ MODES: Final = ("create", "edit", "upsert")
 LEAD_COLUMNS: Final = frozenset(
     {"email", "id", "lead_preferred_time_zone", "business_type", *LEAD_TEXT_FIELDS}
 )
+#: The columns a rejects file adds (why each row was rejected); an import ignores them, so a
+#: fixed rejects file imports as it is.
+REJECT_COLUMNS: Final = ("reason", "field", "failure")
 _INT_COLUMNS: Final = frozenset({"id", "business_type"})
-_OPTION_TYPES: Final = frozenset({"drop_down", "radio_button"})
 _DIGITS = re.compile(r"[0-9]+")
-
-
-@attrs.frozen
-class FieldSpec:
-    """What the account says about one custom field: its type and options (name → id)."""
-
-    kind: str
-    options: Mapping[str, int] = attrs.field(factory=dict)
-
-    def option_id(self, where: str, value: object) -> int:
-        """An option given by id or (case-insensitive) name, checked against the options."""
-        if isinstance(value, int) and not isinstance(value, bool):
-            option = value
-        else:
-            text = str(value).strip()
-            if _DIGITS.fullmatch(text):
-                option = int(text)
-            else:
-                by_name = {name.casefold(): ident for name, ident in self.options.items()}
-                found = by_name.get(text.casefold())
-                if found is None:
-                    raise ValidationError(where, f"{text[:80]!r} is not an option of this field")
-                return found
-        if self.options and option not in self.options.values():
-            raise ValidationError(where, f"{option} is not an option id of this field")
-        return option
 
 
 def normalise_header(name: str) -> str:
@@ -96,12 +74,14 @@ class ColumnPlan:
         """The field ``column`` fills; ``""`` for an ignored column; None if unknown."""
         if column in self.overrides:
             return self.overrides[column]
+        if column in REJECT_COLUMNS:
+            return ""
         name = normalise_header(column)
         if name in LEAD_COLUMNS or name.startswith(CF_PREFIX):
             return name
         return None
 
-    def check_columns(self, columns: Iterable[str], specs: Mapping[str, FieldSpec] | None) -> None:
+    def check_columns(self, columns: Iterable[str], schema: AccountSchema | None) -> None:
         """Refuse a header with unknown columns or unknown custom fields, before any call."""
         columns = tuple(columns)
         unknown = [column for column in columns if self.target(column) is None]
@@ -115,11 +95,13 @@ class ColumnPlan:
         targets = [self.target(column) for column in columns]
         if "email" not in targets and "id" not in targets:
             raise UsageError("the file has no 'email' column (map one with --map 'Header=email')")
-        if specs is not None:
+        if schema is not None:
             missing = sorted(
                 target[len(CF_PREFIX) :]
                 for target in targets
-                if target and target.startswith(CF_PREFIX) and target[len(CF_PREFIX) :] not in specs
+                if target
+                and target.startswith(CF_PREFIX)
+                and target[len(CF_PREFIX) :] not in schema.custom_fields
             )
             if missing:
                 raise UsageError(
@@ -134,7 +116,7 @@ class ColumnPlan:
                 return raw.strip() or None
         return None
 
-    def lead(self, values: Mapping[str, Any], specs: Mapping[str, FieldSpec] | None) -> LeadRequest:
+    def lead(self, values: Mapping[str, Any], schema: AccountSchema | None) -> LeadRequest:
         """The ``LeadRequest`` for one row; ``ValidationError`` names the first bad field."""
         fields: dict[str, Any] = {}
         custom: list[CustomField] = []
@@ -149,7 +131,7 @@ class ColumnPlan:
                 continue
             if target.startswith(CF_PREFIX):
                 identifier = check_identifier(target, target[len(CF_PREFIX) :])
-                custom.append(CustomField(identifier, _custom_value(identifier, value, specs)))
+                custom.append(CustomField(identifier, _custom_value(identifier, value, schema)))
             elif target in _INT_COLUMNS:
                 fields[target] = _integer(target, value)
             else:
@@ -186,30 +168,27 @@ def _integer(field: str, value: object) -> int:
     raise ValidationError(field, f"must be a whole number, got {str(value)[:80]!r}")
 
 
-def _custom_value(
-    identifier: str, value: object, specs: Mapping[str, FieldSpec] | None
-) -> CustomFieldValue:
+def _custom_value(identifier: str, value: object, schema: AccountSchema | None) -> CustomFieldValue:
     where = f"cf:{identifier}"
-    spec = specs.get(identifier) if specs is not None else None
-    if specs is not None and spec is None:
-        raise ValidationError(where, "no such custom field in the account")
     parts: list[object] = list(value) if isinstance(value, list) else [value]
     if isinstance(value, str) and "|" in value:
         parts = [part.strip() for part in value.split("|") if part.strip()]
-    if spec is None:
-        # No definitions (dry run): lists must be ids; anything else is sent as text.
-        if len(parts) > 1 or isinstance(value, list):
-            return tuple(_integer(f"{where}[{i}]", part) for i, part in enumerate(parts))
-        if isinstance(value, int) and not isinstance(value, bool):
-            return check_int(where, value, minimum=0)
-        return _text(where, value)
-    if spec.kind == "checkbox":
-        return tuple(spec.option_id(f"{where}[{i}]", part) for i, part in enumerate(parts))
-    if spec.kind in _OPTION_TYPES:
-        if len(parts) != 1:
-            raise ValidationError(where, f"takes one option, got {len(parts)}")
-        return spec.option_id(where, parts[0])
-    return _text(where, value)
+    if schema is None:
+        # Offline: nothing is sent, and whether a name is an option is the account's to say.
+        # Only the shape is checked; option names are kept as text.
+        if all(isinstance(p, int) and not isinstance(p, bool) for p in parts) and parts:
+            ints = tuple(check_int(f"{where}[{i}]", p, minimum=0) for i, p in enumerate(parts))
+            return ints if len(ints) > 1 or isinstance(value, list) else ints[0]
+        return "|".join(_text(f"{where}[{i}]", p) for i, p in enumerate(parts))
+    field = schema.field(identifier, field=where)
+    if not field.has_options:
+        return field.resolve(_text(where, value), field=where)
+    for index, part in enumerate(parts):
+        if isinstance(part, str):
+            _text(f"{where}[{index}]", part)
+    return field.resolve(
+        parts if len(parts) > 1 or isinstance(value, list) else parts[0], field=where
+    )
 
 
 @attrs.frozen

@@ -180,7 +180,8 @@ def read_journal(path: Path) -> JournalState:
                         started_at[int(row)] = float(when)
             elif kind == "done":
                 done.add(int(record["row"]))
-                started_at.pop(int(record["row"]), None)
+                if record.get("failure") != "unknown":  # kept: --retry-failed recovers it
+                    started_at.pop(int(record["row"]), None)
     if header is None:
         raise JournalError(f"{path} is empty: it is not a journal")
     in_flight = RowSet()

@@ -3,8 +3,9 @@
 A result record is plain JSON: ``row``, ``email``, ``lead_id``, ``outcome`` (``created``,
 ``updated``, ``failed``, ``invalid``, ``unknown``, or ``valid`` in a dry run), ``error_type``,
 ``error_code`` (Kartra's code when it gave one), ``error`` (the message), ``field`` (for invalid
-rows), ``attempts`` (HTTP calls spent on the row), ``retries`` and ``reconciled``. Messages come
-from our exceptions, which never carry credentials.
+rows), ``attempts`` (HTTP calls spent on the row), ``retries``, ``reconciled`` and ``failure`` (how
+far a failed row got: ``not_sent``, ``rejected`` or ``unknown``; see ``kartra_async.Failure``).
+Messages come from our exceptions, which never carry credentials.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Final
 
 import attrs
 
-from .._errors import APIError, OutcomeUnknown, ValidationError
+from .._errors import APIError, Failure, OutcomeUnknown, ValidationError
 from .._outcome import Outcome
 
 RESULT_FIELDS: Final = (
@@ -32,9 +34,29 @@ RESULT_FIELDS: Final = (
     "attempts",
     "retries",
     "reconciled",
+    "failure",
 )
 # Cells a spreadsheet would evaluate as a formula (OWASP "CSV injection").
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def failure_of(outcome: Outcome) -> Failure | None:
+    """How far a failed outcome's call got (None when it succeeded)."""
+    return outcome.failure
+
+
+def record_failure(record: Mapping[str, Any]) -> str | None:
+    """A result record's failure class; records of older journals lack it and are inferred
+    conservatively (a failure that cannot be told apart counts as ``rejected``)."""
+    outcome = record.get("outcome")
+    if outcome not in ("failed", "unknown", "invalid"):
+        return None
+    failure = record.get("failure")
+    if failure in (Failure.NOT_SENT, Failure.REJECTED, Failure.UNKNOWN):
+        return str(failure)
+    if outcome == "invalid":
+        return Failure.NOT_SENT.value
+    return Failure.UNKNOWN.value if outcome == "unknown" else Failure.REJECTED.value
 
 
 def outcome_record(row: int, mode: str, outcome: Outcome) -> dict[str, Any]:
@@ -63,6 +85,7 @@ def outcome_record(row: int, mode: str, outcome: Outcome) -> dict[str, Any]:
         "attempts": outcome.attempts,
         "retries": outcome.retries,
         "reconciled": outcome.reconciled,
+        "failure": None if error is None else str(failure_of(outcome)),
     }
 
 
@@ -80,6 +103,7 @@ def invalid_record(row: int, email: object, error: ValidationError) -> dict[str,
         "attempts": 0,
         "retries": 0,
         "reconciled": False,
+        "failure": Failure.NOT_SENT.value,
     }
 
 
@@ -97,6 +121,7 @@ def valid_record(row: int, email: str | None) -> dict[str, Any]:
         "attempts": 0,
         "retries": 0,
         "reconciled": False,
+        "failure": None,
     }
 
 
@@ -147,6 +172,10 @@ class Tally:
     valid: int = 0
     calls: int = 0
     reasons: Counter[str] = attrs.field(factory=Counter)
+    #: Failed, unknown and invalid rows by failure class (``not_sent``, ``rejected``, ``unknown``).
+    failures: Counter[str] = attrs.field(factory=Counter)
+    #: Rows (of this run) whose lead (email, else id) an earlier row already named.
+    repeated: int = 0
 
     def add(self, record: dict[str, Any]) -> None:
         """Count one result record."""
@@ -155,6 +184,9 @@ class Tally:
         outcome = record.get("outcome")
         if outcome in ("created", "updated", "failed", "invalid", "unknown", "valid"):
             setattr(self, outcome, getattr(self, outcome) + 1)
+        failure = record_failure(record)
+        if failure is not None and outcome != "invalid":
+            self.failures[failure] += 1
         if outcome == "invalid":
             self.reasons[f"invalid {record.get('field')}"] += 1
         elif outcome in ("failed", "unknown"):

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import os
 import signal
+import stat
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -31,6 +35,9 @@ EXIT_ROWS_FAILED: Final = 1
 EXIT_CANNOT_RUN: Final = 2
 #: No credentials were found (and no --sandbox).
 EXIT_NO_CREDENTIALS: Final = 3
+#: The import stopped because Kartra could not be reached (``--max-consecutive-failures`` rows
+#: in a row were not sent); rows not started are untouched: resume with ``--resume --retry-failed``.
+EXIT_UNREACHABLE: Final = 4
 #: Interrupted (Ctrl-C / SIGTERM); the journal allows ``--resume``.
 EXIT_INTERRUPTED: Final = 130
 
@@ -38,6 +45,7 @@ _KEYS: Final = {
     ENV_APP_ID: "app_id",
     ENV_API_KEY: "api_key",
     ENV_API_PASSWORD: "api_password",
+    ENV_BASE_URL: "base_url",
     "app_id": "app_id",
     "api_key": "api_key",
     "api_password": "api_password",
@@ -66,9 +74,35 @@ class NoCredentials(click.ClickException):
         super().__init__(NO_CREDENTIALS_HELP)
 
 
-def read_credentials_file(path: Path) -> Credentials:
-    """Credentials from ``KEY=VALUE`` lines (``#`` comments, optional quotes, ``export``)."""
+@attrs.frozen
+class CredentialsFile:
+    """What a credentials file holds: the three secrets and, optionally, the endpoint."""
+
+    credentials: Credentials
+    base_url: str | None = None
+
+
+def read_credentials_file(
+    path: Path, *, warn: Callable[[str], None] | None = None
+) -> CredentialsFile:
+    """Credentials from ``KEY=VALUE`` lines (``#`` comments, optional quotes, ``export``),
+    with an optional ``KARTRA_BASE_URL=`` line. ``warn`` is told when the file can be read by
+    its group or by others (it holds secrets: ``chmod 600`` it)."""
     found: dict[str, str] = {}
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = 0
+    readers = [
+        name
+        for bits, name in ((stat.S_IRGRP, "its group"), (stat.S_IROTH, "others"))
+        if mode & bits
+    ]
+    if readers and warn is not None:
+        warn(
+            f"warning: the credentials file {path} can be read by {' and '.join(readers)}; "
+            f"it holds secrets: chmod 600 {path}"
+        )
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeError) as exc:
@@ -82,8 +116,8 @@ def read_credentials_file(path: Path) -> Credentials:
         if not sep or key.strip() not in _KEYS:
             # The line is not echoed: it may hold a secret.
             raise CannotRun(
-                f"{path}, line {number}: expected {ENV_APP_ID}=, {ENV_API_KEY}= or "
-                f"{ENV_API_PASSWORD}="
+                f"{path}, line {number}: expected {ENV_APP_ID}=, {ENV_API_KEY}=, "
+                f"{ENV_API_PASSWORD}= or {ENV_BASE_URL}="
             )
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -92,18 +126,23 @@ def read_credentials_file(path: Path) -> Credentials:
     missing = sorted({"app_id", "api_key", "api_password"} - set(found))
     if missing:
         raise CannotRun(f"the credentials file {path} lacks {', '.join(missing)}")
+    base_url = found.pop("base_url", None) or None
     try:
-        return Credentials(**found)
+        return CredentialsFile(Credentials(**found), base_url)
     except UsageError as exc:
         raise CannotRun(f"the credentials file {path}: {exc}") from None
 
 
+def _warn(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def find_credentials(
     path: Path | None, environ: Mapping[str, str] | None = None
-) -> Credentials | None:
+) -> CredentialsFile | None:
     """From ``path`` if given, else from the environment; None when there are none."""
     if path is not None:
-        return read_credentials_file(path)
+        return read_credentials_file(path, warn=_warn)
     env = os.environ if environ is None else environ
     values = [env.get(name, "") for name in (ENV_APP_ID, ENV_API_KEY, ENV_API_PASSWORD)]
     if not any(values):
@@ -116,7 +155,7 @@ def find_credentials(
         ]
         raise CannotRun(f"set the environment variable(s) {', '.join(missing)} as well")
     try:
-        return Credentials(*values)
+        return CredentialsFile(Credentials(*values))
     except UsageError as exc:
         raise CannotRun(f"the KARTRA_* environment variables: {exc}") from None
 
@@ -164,10 +203,11 @@ async def connect(
             ) as client:
                 yield Connection(client, sandbox, rate)
         return
-    credentials = find_credentials(target.credentials_file)
-    if credentials is None:
+    found = find_credentials(target.credentials_file)
+    if found is None:
         raise NoCredentials()
-    base_url = target.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    credentials = found.credentials
+    base_url = target.base_url or found.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
     rate = target.rate or DEFAULT_RATE
     try:
         client = KartraClient(
@@ -216,8 +256,8 @@ def target_options(func: F) -> F:
         click.option(
             "--credentials-file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="File with KARTRA_APP_ID=, KARTRA_API_KEY=, KARTRA_API_PASSWORD= lines "
-            "(default: those environment variables).",
+            help="File with KARTRA_APP_ID=, KARTRA_API_KEY=, KARTRA_API_PASSWORD= lines and "
+            "optionally KARTRA_BASE_URL= (default: those environment variables).",
         ),
         click.option(
             "--base-url",
@@ -246,3 +286,114 @@ async def until_stopped() -> None:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+# --- -v/--verbose and --log-format, on every command ----------------------------------------
+
+#: The logger the commands' own lines go to (the library logs to ``kartra_async``).
+cli_logger = logging.getLogger("kartra_async.cli")
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time, so that lines land above a live
+    progress bar (which redirects stderr) instead of through it."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", {}))
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class _FirstFailure(logging.Filter):
+    """Without ``-v``: warnings, plus the first retry of the run, so that an unreachable
+    Kartra shows at once instead of after the retries give up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        if not self.shown and record.getMessage().startswith("retrying"):
+            self.shown = True
+            return True
+        return False
+
+
+def configure_logging(verbose: bool, log_format: str) -> Callable[[], None]:
+    """Send the library's and the commands' log lines to stderr (text or JSON lines); return
+    the function that puts logging back as it was (commands also run inside other programs,
+    such as tests invoking them in-process)."""
+    root = logging.getLogger("kartra_async")
+    handler = _Stderr()
+    if log_format == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    if not verbose:
+        handler.addFilter(_FirstFailure())
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    return restore
+
+
+def log_json() -> bool:
+    """True when ``--log-format json`` was given: the commands' lines go to the log."""
+    return any(
+        isinstance(h, _Stderr) and isinstance(h.formatter, _JsonFormatter)
+        for h in logging.getLogger("kartra_async").handlers
+    )
+
+
+class LoggedCommand(click.Command):
+    """A command with ``-v/--verbose`` and ``--log-format`` (every ``kartra-async`` command)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(
+            click.Option(
+                ["-v", "--verbose"],
+                is_flag=True,
+                help="One line per retry, reconciliation and failure (on stderr).",
+            )
+        )
+        self.params.append(
+            click.Option(
+                ["--log-format"],
+                type=click.Choice(["text", "json"]),
+                default="text",
+                show_default=True,
+                help="Log lines (and an import's row problems) as text or as JSON lines.",
+            )
+        )
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Configure logging from the two options, then run the command without them."""
+        verbose = bool(ctx.params.pop("verbose", False))
+        restore = configure_logging(verbose, ctx.params.pop("log_format", "text"))
+        try:
+            return super().invoke(ctx)
+        finally:
+            restore()

@@ -7,6 +7,7 @@ The click layer only parses options and shows things; the work is in ``kartra_as
 from __future__ import annotations
 
 import asyncio
+import shlex
 import signal
 import sys
 import time
@@ -18,20 +19,22 @@ import attrs
 import click
 from rich.console import Console
 
-from .._builder import AccountCall
+from .._builder import LeadRequest
 from .._client import KartraClient
-from .._errors import KartraError, UsageError
+from .._errors import KartraError, UsageError, ValidationError
 from .._importing import (
     FORMATS,
     MODES,
+    Breaker,
     ColumnPlan,
-    FieldSpec,
     ImportOptions,
     ImportRun,
     JournalHeader,
     JournalState,
     JournalWriter,
+    RejectsWriter,
     ResultsWriter,
+    RetryChoice,
     Tally,
     csv_header,
     file_facts,
@@ -42,15 +45,20 @@ from .._importing import (
     read_journal,
     read_rows,
 )
+from .._schema import AccountSchema
 from ._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
+    EXIT_UNREACHABLE,
     CannotRun,
     Connection,
     Target,
+    cli_logger,
     connect,
     describe_error,
+    find_credentials,
+    log_json,
     target_options,
 )
 from ._main import main
@@ -74,6 +82,28 @@ class _Job:
     estimated_rows: int
     journal_header: JournalHeader
     allow_invalid: bool = False
+    rejects: Path | None = None
+    retry: RetryChoice = attrs.field(factory=RetryChoice)
+    max_failures: int = 20
+    #: The command line, for the resume command printed when the breaker trips.
+    argv: tuple[str, ...] = ()
+
+    def rejects_writer(self) -> RejectsWriter | None:
+        """The rejects file, opened (None without ``--rejects``)."""
+        if self.rejects is None:
+            return None
+        try:
+            return RejectsWriter(self.rejects, self.fmt, self.header_columns)
+        except OSError as exc:
+            raise CannotRun(_text(exc)) from None
+
+    def resume_command(self) -> str:
+        """This command with ``--resume --retry-failed`` (each added once)."""
+        args = list(self.argv)
+        for flag in ("--resume", "--retry-failed"):
+            if flag not in args:
+                args.append(flag)
+        return shlex.join(["kartra-async", *args])
 
     def exit_status(self, tally: Tally) -> int:
         """0 when every row succeeded; invalid rows count only without --allow-invalid."""
@@ -139,7 +169,31 @@ class _Job:
     help=f"Journal file (default: FILE{JOURNAL_SUFFIX}; none with --sandbox).",
 )
 @click.option("--resume", is_flag=True, help="Continue the import recorded in the journal.")
-@click.option("--dry-run", is_flag=True, help="Validate every row; send nothing.")
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="With --resume: send again the rows that failed without reaching Kartra (not_sent), "
+    "and settle those whose outcome is unknown through recovery (never replaying points).",
+)
+@click.option(
+    "--retry-rejected",
+    is_flag=True,
+    help="With --resume: also send again the rows Kartra rejected (after fixing the account).",
+)
+@click.option(
+    "--max-consecutive-failures",
+    "max_failures",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Stop (exit 4) after this many rows in a row could not be sent; 0 never stops.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Validate every row; send nothing. With credentials or --sandbox it reads the "
+    "account (custom fields, tags, lists, sequences) and checks every row as the real run does.",
+)
 @click.option(
     "--allow-invalid",
     is_flag=True,
@@ -149,6 +203,12 @@ class _Job:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write one result per row (JSONL, or CSV if the name ends in .csv).",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every invalid or failed row here, in the input's format, with its columns plus "
+    "reason, field and failure: fix it and import it again.",
 )
 @target_options
 def import_(
@@ -165,9 +225,13 @@ def import_(
     redis_url: str | None,
     journal_path: Path | None,
     resume: bool,
+    retry_failed: bool,
+    retry_rejected: bool,
+    max_failures: int,
     dry_run: bool,
     allow_invalid: bool,
     output: Path | None,
+    rejects: Path | None,
     sandbox: bool,
     sandbox_rate_limit: int,
     credentials_file: Path | None,
@@ -177,6 +241,7 @@ def import_(
 
     Exit status: 0 every row succeeded; 1 some rows failed, were invalid (unless
     --allow-invalid) or have an unknown outcome; 2 could not run; 3 no credentials;
+    4 stopped because Kartra could not be reached (resume with the printed command);
     130 interrupted (resume with --resume).
     """
     try:
@@ -194,6 +259,10 @@ def import_(
             plan.check_columns(columns, None)
     except (UsageError, OSError) as exc:
         raise CannotRun(_text(exc)) from None
+    if (retry_failed or retry_rejected) and not resume:
+        raise CannotRun(
+            "--retry-failed and --retry-rejected apply to a resumed import: add --resume"
+        )
     if resume and sandbox:
         raise CannotRun(
             "--resume needs the account the journal was written for; "
@@ -224,6 +293,10 @@ def import_(
         estimated_rows=facts.estimated_rows,
         journal_header=header,
         allow_invalid=allow_invalid,
+        rejects=rejects,
+        retry=RetryChoice(failed=retry_failed, rejected=retry_rejected),
+        max_failures=max_failures,
+        argv=tuple(sys.argv[1:]),
     )
     err = Console(stderr=True)
     if dry_run:
@@ -242,8 +315,15 @@ def _print_record(view: ProgressView | Console, record: Mapping[str, Any]) -> No
     if outcome == "invalid":
         message = f"row {record['row']}: invalid {record['field']}: {record['error']}"
     elif outcome in ("failed", "unknown"):
-        message = f"row {record['row']} ({record.get('email')}): {outcome}: {record['error']}"
+        message = (
+            f"row {record['row']} ({record.get('email')}): {outcome} "
+            f"({record.get('failure')}): {record['error']}"
+        )
     else:
+        return
+    if log_json():
+        fields = {key: record.get(key) for key in ("row", "outcome", "field", "failure")}
+        cli_logger.warning(message, extra={"fields": fields})
         return
     if isinstance(view, ProgressView):
         view.say(message)
@@ -252,8 +332,33 @@ def _print_record(view: ProgressView | Console, record: Mapping[str, Any]) -> No
 
 
 def _dry_run(job: _Job, err: Console) -> int:
+    """Validate every row. With credentials or --sandbox the account is read first (four
+    inventory calls, never a lead call) and each row is checked exactly as the real run does."""
+    if job.target.sandbox or find_credentials(job.target.credentials_file) is not None:
+        try:
+            return asyncio.run(_dry_run_online(job, err))
+        except KeyboardInterrupt:
+            return _interrupted(job, err)
+    err.print(
+        "account checks skipped (no credentials): custom fields, options, tags, lists and "
+        "sequences were not checked; pass credentials or --sandbox to check them",
+        markup=False,
+        highlight=False,
+    )
+    return _validate(job, None, err)
+
+
+async def _dry_run_online(job: _Job, err: Console) -> int:
+    seed = _seed(job.options) if job.target.sandbox else None
+    async with connect(job.target, seed=seed) as conn:
+        schema = await _preflight(conn.client, job)
+    return _validate(job, schema, err)
+
+
+def _validate(job: _Job, schema: AccountSchema | None, err: Console) -> int:
     started = time.monotonic()
     results = ResultsWriter(job.output) if job.output is not None else None
+    rejects = job.rejects_writer()
 
     def sink(record: dict[str, Any], replayed: bool) -> None:
         _print_record(err, record)
@@ -261,13 +366,20 @@ def _dry_run(job: _Job, err: Console) -> int:
             results.write(record)
 
     run = ImportRun(
-        read_rows(job.path, job.fmt), plan=job.plan, options=job.options, specs=None, sink=sink
+        read_rows(job.path, job.fmt),
+        plan=job.plan,
+        options=job.options,
+        schema=schema,
+        sink=sink,
+        rejects=rejects,
     )
     try:
         tally = run.dry_run()
     finally:
         if results is not None:
             results.close()
+        if rejects is not None:
+            rejects.close()
     Console().print(
         summary_table(tally, run=None, elapsed=time.monotonic() - started, dry_run=True)
     )
@@ -329,62 +441,65 @@ async def _main(job: _Job, state: JournalState | None, err: Console) -> int:
                 markup=False,
                 highlight=False,
             )
-        specs = await _preflight(conn.client, job)
+        schema = await _preflight(conn.client, job)
         journal = _open_journal(job, state)
         results = ResultsWriter(job.output) if job.output is not None else None
+        rejects = job.rejects_writer()
         try:
-            tally, run = await _stream(job, conn, specs, journal, state, results, err)
+            tally, run = await _stream(job, conn, schema, journal, state, results, rejects, err)
         finally:
             if journal is not None:
                 journal.close()
             if results is not None:
                 results.close()
+            if rejects is not None:
+                rejects.close()
         out = Console()
         out.print(summary_table(tally, run=run, elapsed=time.monotonic() - started))
         if conn.sandbox is not None:
             out.print(_sandbox_summary(conn))
     if job.output is not None:
         err.print(f"results: {job.output}", markup=False, highlight=False)
+    if job.rejects is not None:
+        err.print(f"rejects: {job.rejects}", markup=False, highlight=False)
+    if run.breaker is not None and run.breaker.tripped:
+        return _unreachable(job, run, err)
     return job.exit_status(tally)
 
 
-async def _preflight(client: KartraClient, job: _Job) -> dict[str, FieldSpec]:
-    """One call: the account's tags, lists, sequences and custom fields, checked up front."""
-    call = (
-        AccountCall()
-        .retrieve_account_tags()
-        .retrieve_account_lists()
-        .retrieve_account_sequences()
-        .retrieve_custom_fields()
+def _unreachable(job: _Job, run: ImportRun, err: Console) -> int:
+    assert run.breaker is not None
+    if job.journal_path is None:
+        hint = "there is no journal (--sandbox), so the import cannot be resumed"
+    else:
+        hint = f"when Kartra is reachable again, resume with:\n  {job.resume_command()}"
+    err.print(
+        f"stopped: {run.breaker.limit} rows in a row could not be sent (Kartra is unreachable); "
+        f"rows not yet started were left untouched. {hint}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
     )
+    return EXIT_UNREACHABLE
+
+
+async def _preflight(client: KartraClient, job: _Job) -> AccountSchema:
+    """The account's schema (one call per inventory), and the options and header checked
+    against it up front, so that a missing tag stops the run before any row."""
     try:
-        reply = await client.send(call)
-        tags, lists = set(reply.account_tags), set(reply.account_lists)
-        sequences = set(reply.account_sequences)
-        definitions = reply.custom_fields
+        schema = await client.account_schema()
     except KartraError as exc:
         raise CannotRun(f"could not read the account's inventory: {describe_error(exc)}") from None
-    missing = [f"tag {t!r}" for t in job.options.tags if t not in tags]
-    missing += [f"list {name!r}" for name in job.options.lists if name not in lists]
-    missing += [f"sequence {n!r}" for n, _ in job.options.sequences if n not in sequences]
-    if missing:
-        raise CannotRun(
-            f"the account has no {', '.join(missing)} (Kartra cannot create them through the "
-            "API; create them in Kartra first). See 'kartra-async inventory'."
-        )
-    specs = {
-        d.identifier: FieldSpec(
-            str(getattr(d.type, "value", d.type) or ""),
-            {str(o.value): o.option_id for o in d.options if o.value is not None},
-        )
-        for d in definitions
-    }
+    try:
+        schema.check(job.options.call_for(LeadRequest(email="preflight@example.com")))
+    except ValidationError as exc:
+        raise CannotRun(f"{exc.reason}. See 'kartra-async inventory'.") from None
     if job.header_columns is not None:
         try:
-            job.plan.check_columns(job.header_columns, specs)
+            job.plan.check_columns(job.header_columns, schema)
         except UsageError as exc:
             raise CannotRun(str(exc)) from None
-    return specs
+    return schema
 
 
 def _open_journal(job: _Job, state: JournalState | None) -> JournalWriter | None:
@@ -401,10 +516,11 @@ def _open_journal(job: _Job, state: JournalState | None) -> JournalWriter | None
 async def _stream(
     job: _Job,
     conn: Connection,
-    specs: Mapping[str, FieldSpec],
+    schema: AccountSchema,
     journal: JournalWriter | None,
     state: JournalState | None,
     results: ResultsWriter | None,
+    rejects: RejectsWriter | None,
     err: Console,
 ) -> tuple[Tally, ImportRun]:
     view: ProgressView | None = None
@@ -419,10 +535,13 @@ async def _stream(
         read_rows(job.path, job.fmt),
         plan=job.plan,
         options=job.options,
-        specs=specs,
+        schema=schema,
         sink=sink,
         journal=journal,
         resume=state,
+        retry=job.retry,
+        rejects=rejects,
+        breaker=Breaker(job.max_failures) if job.max_failures else None,
     )
     if state is not None and job.journal_path is not None:
         run.replay(iter_done(job.journal_path))

@@ -142,18 +142,22 @@ def summary_table(
         table.add_row("created", str(tally.created))
         table.add_row("updated", str(tally.updated))
         table.add_row("failed", str(tally.failed))
-        table.add_row("outcome unknown", str(tally.unknown))
+        table.add_row("  not sent (safe to retry)", str(tally.failures["not_sent"]))
+        table.add_row("  rejected by Kartra", str(tally.failures["rejected"]))
+        table.add_row("outcome unknown (may have been applied)", str(tally.unknown))
     table.add_row("invalid (not sent)", str(tally.invalid))
     for reason, count in sorted(tally.reasons.items(), key=lambda item: (-item[1], item[0])):
         table.add_row(f"  {reason}", str(count))
+    table.add_row("rows repeating an earlier lead", str(tally.repeated))
     if not dry_run:
         sent = tally.created + tally.updated + tally.failed + tally.unknown
         table.add_row("calls for rows (all runs)", str(tally.calls))
         table.add_row("calls per lead", f"{tally.calls / sent:.2f}" if sent else "-")
         progress = run.progress if run is not None else None
         table.add_row("429s (this run)", str(progress.rate_limited if progress else 0))
-        if run is not None and (run.skipped or run.recovered):
+        if run is not None and (run.skipped or run.recovered or run.retried):
             table.add_row("resumed: rows already done", str(run.skipped))
             table.add_row("resumed: in-flight rows reconciled", str(run.recovered))
+            table.add_row("resumed: failed rows sent again", str(run.retried))
     table.add_row("elapsed (this run)", f"{elapsed:.1f} s")
     return table

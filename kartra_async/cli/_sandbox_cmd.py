@@ -32,15 +32,19 @@ def _rate_limit(value: str) -> int | None:
     return limit
 
 
-def _write_credentials(path: Path, credentials: SandboxCredentials) -> None:
-    text = "".join(f"{name}={value}\n" for name, value in credentials.as_env().items())
+def _write_credentials(path: Path, credentials: SandboxCredentials, url: str) -> None:
+    # The URL goes with the secrets: a client reading this file must never post them elsewhere.
+    lines = {**credentials.as_env(), "KARTRA_BASE_URL": url}
+    text = "".join(f"{name}={value}\n" for name, value in lines.items())
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
 
 
-async def _serve(sandbox: Sandbox, announce: list[str]) -> None:
+async def _serve(sandbox: Sandbox, announce: list[str], credentials_file: Path | None) -> None:
     async with sandbox:
+        if credentials_file is not None:
+            _write_credentials(credentials_file, sandbox.credentials, sandbox.url)
         click.echo(f"Kartra sandbox listening on {sandbox.url}")
         for line in announce:
             click.echo(line)
@@ -77,7 +81,7 @@ async def _serve(sandbox: Sandbox, announce: list[str]) -> None:
     "--credentials-file",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the credentials here as NAME=value lines (mode 0600).",
+    help="Write the credentials and KARTRA_BASE_URL here as NAME=value lines (mode 0600).",
 )
 @click.option(
     "--show-credentials",
@@ -114,8 +118,7 @@ def sandbox_command(
     else:
         announce.append("credentials: generated for this run")
     if credentials_file is not None:
-        _write_credentials(credentials_file, credentials)
-        announce.append(f"credentials written to {credentials_file}")
+        announce.append(f"credentials and KARTRA_BASE_URL written to {credentials_file}")
     if show_credentials:
         announce.extend(f"export {name}={value}" for name, value in credentials.as_env().items())
     elif credentials_file is None and from_env is None:
@@ -130,6 +133,6 @@ def sandbox_command(
         host=host,
         port=port,
     )
-    asyncio.run(_serve(sandbox, announce))
+    asyncio.run(_serve(sandbox, announce, credentials_file))
     if export_on_exit is not None:
         export_on_exit.write_text(sandbox.export(), encoding="utf-8")

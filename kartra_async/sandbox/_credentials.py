@@ -8,6 +8,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from .._model import SANDBOX_CREDENTIAL_PREFIX
+
 #: Environment variables read by ``SandboxCredentials.from_env`` (and by ``KartraClient.from_env``).
 ENV_NAMES: tuple[str, str, str] = ("KARTRA_APP_ID", "KARTRA_API_KEY", "KARTRA_API_PASSWORD")
 
@@ -25,11 +27,16 @@ class SandboxCredentials:
 
     @classmethod
     def generate(cls) -> SandboxCredentials:
-        """Fresh random credentials, different on every run."""
+        """Fresh random credentials, different on every run.
+
+        Each starts with ``sandbox-`` (``SANDBOX_CREDENTIAL_PREFIX``): ``KartraClient`` refuses
+        to send such credentials to any host but a loopback one, so a sandbox's credentials file
+        can never be posted to the real Kartra.
+        """
         return cls(
-            app_id="app-" + secrets.token_hex(6),
-            api_key="key-" + secrets.token_hex(12),
-            api_password="pw-" + secrets.token_hex(12),
+            app_id=SANDBOX_CREDENTIAL_PREFIX + "app-" + secrets.token_hex(6),
+            api_key=SANDBOX_CREDENTIAL_PREFIX + "key-" + secrets.token_hex(12),
+            api_password=SANDBOX_CREDENTIAL_PREFIX + "pw-" + secrets.token_hex(12),
         )
 
     @classmethod

@@ -70,7 +70,7 @@ async def test_calls_for_one_lead_never_overlap(sandbox: Sandbox) -> None:
     active: dict[str, int] = {}
     peak: dict[str, int] = {}
     async with client_for(sandbox) as client:
-        send_once = client.send_once
+        send_once = client._send_once
 
         async def watched(call: object) -> object:
             address = str(getattr(getattr(call, "lead", None), "email", "")).lower()
@@ -81,7 +81,7 @@ async def test_calls_for_one_lead_never_overlap(sandbox: Sandbox) -> None:
             finally:
                 active[address] -= 1
 
-        client.send_once = watched  # type: ignore[method-assign]
+        client._send_once = watched  # type: ignore[method-assign]
         calls = [LeadRequest(email=EMAILS[n % 2]).upsert().assign_tag("VIP") for n in range(30)]
         async with client.stream(calls, concurrency=8) as outcomes:
             assert all([outcome.ok async for outcome in outcomes])

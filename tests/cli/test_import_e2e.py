@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from kartra_async._importing import read_journal
+from kartra_async.sandbox import default_account, export_account
 
 from .support import CANARY, SCRIPT, SandboxProcess, cli_env, run_import, write_leads
 
@@ -105,7 +106,7 @@ def test_kill_9_then_resume_reaches_the_uninterrupted_state(
                       journal.read_text(), (tmp_path / "results.jsonl").read_text())
 
 
-def test_dry_run_sends_zero_calls(tmp_path: Path) -> None:
+def test_dry_run_reads_the_account_and_sends_no_lead_call(tmp_path: Path) -> None:
     csv_path = tmp_path / "leads.csv"
     write_leads(csv_path, 20, invalid=(4,))
     sandbox = SandboxProcess.start(tmp_path)
@@ -113,8 +114,10 @@ def test_dry_run_sends_zero_calls(tmp_path: Path) -> None:
         result = run_import([str(csv_path), "--dry-run", "--tag", "VIP",
                              "--output", str(tmp_path / "dry.jsonl")], sandbox.url)
     finally:
-        output, _ = sandbox.stop()
-    assert "stopped after 0 calls" in output
+        output, after = sandbox.stop()
+    # One call per inventory (custom fields, tags, lists, sequences), and the account unchanged.
+    assert "stopped after 4 calls" in output
+    assert after == export_account(default_account(), stable=True)
     assert result.returncode == 1
     assert "invalid email" in result.stderr
     outcomes = [json.loads(line)["outcome"] for line in (tmp_path / "dry.jsonl").read_text().splitlines()]
@@ -162,5 +165,6 @@ def test_a_complete_journal_resumes_to_nothing_and_a_rerun_is_refused(tmp_path: 
     assert "6 rows done" in resumed.stderr
     assert other.returncode == 2
     assert "other options" in other.stderr
-    # first run: 1 inventory call + 6 rows; the refused rerun and the resume: 1 inventory each
-    assert "stopped after 9 calls" in output
+    # first run: 4 inventory calls (fields, tags, lists, sequences) + 6 rows; the refused rerun
+    # and the resume: the 4 inventory calls each
+    assert "stopped after 18 calls" in output

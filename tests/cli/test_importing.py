@@ -10,10 +10,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from kartra_async import KartraClient, LocalPacer, ValidationError
+from kartra_async import (
+    AccountSchema,
+    CustomFieldSchema,
+    KartraClient,
+    LocalPacer,
+    ValidationError,
+)
 from kartra_async._importing import (
     ColumnPlan,
-    FieldSpec,
     ImportOptions,
     ImportRun,
     JournalError,
@@ -29,11 +34,13 @@ from kartra_async._importing import (
 from kartra_async.cli import main
 from kartra_async.sandbox import Sandbox
 
-SPECS = {
-    "colour": FieldSpec("drop_down", {"blue": 1, "brown": 2}),
-    "interests": FieldSpec("checkbox", {"email": 7, "video": 8}),
-    "size": FieldSpec("input_field"),
-}
+SPECS = AccountSchema(
+    [
+        CustomFieldSchema("colour", "drop_down", ((1, "blue"), (2, "brown"))),
+        CustomFieldSchema("interests", "checkbox", ((7, "email"), (8, "video"))),
+        CustomFieldSchema("size", "input_field"),
+    ]
+)
 
 
 def test_csv_rows_are_numbered_by_their_first_line(tmp_path: Path) -> None:
@@ -206,7 +213,7 @@ async def test_resume_reconciles_in_flight_rows_and_never_replays_points(
                 read_rows(path, "csv"),
                 plan=ColumnPlan(),
                 options=options,
-                specs=None,
+                schema=None,
                 sink=lambda record, replayed: records.append(record),
                 journal=appender,
                 resume=state,
