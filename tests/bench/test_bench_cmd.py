@@ -20,11 +20,33 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 #: Every key --json promises.
 KEYS = {
-    "workload", "target", "pacing", "concurrency", "seconds", "calls", "calls_per_second",
-    "ceiling_calls_per_second", "ratio_to_ceiling", "max_calls_in_any_1s", "items", "ok",
-    "failed", "errors", "leads_per_hour", "upserts", "latency_ms", "rate_limited_429",
-    "no_response", "retries", "retried_items", "cpu", "peak_rss_bytes", "peak_rss_includes",
-    "per_second", "sandbox", "chart",
+    "workload",
+    "target",
+    "pacing",
+    "concurrency",
+    "seconds",
+    "calls",
+    "calls_per_second",
+    "ceiling_calls_per_second",
+    "ratio_to_ceiling",
+    "max_calls_in_any_1s",
+    "items",
+    "ok",
+    "failed",
+    "errors",
+    "leads_per_hour",
+    "upserts",
+    "latency_ms",
+    "rate_limited_429",
+    "no_response",
+    "retries",
+    "retried_items",
+    "cpu",
+    "peak_rss_bytes",
+    "peak_rss_includes",
+    "per_second",
+    "sandbox",
+    "chart",
 }
 
 
@@ -40,8 +62,17 @@ def figures(result: Result) -> dict[str, Any]:
 
 def test_figures_agree_with_the_sandbox_counters_under_forced_429s() -> None:
     report = figures(
-        bench("--sandbox", "--count", "30", "--unpaced", "--fault", "rate_limited:0.2",
-              "--seed", "3", "--json")
+        bench(
+            "--sandbox",
+            "--count",
+            "30",
+            "--unpaced",
+            "--fault",
+            "rate_limited:0.2",
+            "--seed",
+            "3",
+            "--json",
+        )
     )
     sandbox = report["sandbox"]
     assert report["calls"] == sandbox["calls"]
@@ -60,8 +91,16 @@ def test_figures_agree_with_the_sandbox_counters_under_forced_429s() -> None:
 def test_json_is_complete_and_the_paced_rate_stays_under_the_ceiling(tmp_path: Path) -> None:
     chart = tmp_path / "run.svg"
     report = figures(
-        bench("--sandbox", "--duration", "1.5", "--workload", "get-lead", "--json",
-              "--chart", str(chart))
+        bench(
+            "--sandbox",
+            "--duration",
+            "1.5",
+            "--workload",
+            "get-lead",
+            "--json",
+            "--chart",
+            str(chart),
+        )
     )
     assert set(report) == KEYS
     assert report["sandbox"]["calls"] == report["calls"] > 0
@@ -136,8 +175,9 @@ def test_a_file_workload_is_a_write(stand_in: SandboxThread, tmp_path: Path) -> 
 
 
 def test_read_only_workloads_run_against_a_real_app(stand_in: SandboxThread) -> None:
-    report = figures(bench("--workload", "inventory", "--count", "4", "--json",
-                           env=env_of(stand_in)))
+    report = figures(
+        bench("--workload", "inventory", "--count", "4", "--json", env=env_of(stand_in))
+    )
     assert stand_in.sandbox is not None
     assert report["calls"] == stand_in.sandbox.stats.calls == 4
     assert report["sandbox"] is None
@@ -149,8 +189,17 @@ def test_allowed_writes_are_marked_with_the_test_tag_and_domain(stand_in: Sandbo
     box = stand_in.sandbox
     assert box is not None
     before = set(box.account.leads)
-    report = figures(bench("--workload", "create-chain", "--count", "3", "--allow-writes",
-                           "--json", env=env_of(stand_in)))
+    report = figures(
+        bench(
+            "--workload",
+            "create-chain",
+            "--count",
+            "3",
+            "--allow-writes",
+            "--json",
+            env=env_of(stand_in),
+        )
+    )
     assert report["ok"] == 3
     new = [box.account.leads[i] for i in set(box.account.leads) - before]
     assert len(new) == 3
@@ -162,8 +211,7 @@ def test_allowed_writes_are_marked_with_the_test_tag_and_domain(stand_in: Sandbo
 
 def test_allowed_writes_need_the_test_tag_in_the_account() -> None:
     with SandboxThread() as box:
-        result = bench("--workload", "upsert", "--count", "2", "--allow-writes",
-                       env=env_of(box))
+        result = bench("--workload", "upsert", "--count", "2", "--allow-writes", env=env_of(box))
         assert result.exit_code == 2
         assert TEST_TAG in result.output
         assert box.sandbox is not None
@@ -191,7 +239,9 @@ def test_allowed_writes_need_the_test_tag_in_the_account() -> None:
     ],
 )
 def test_bad_options_exit_2_with_a_message(args: list[str], message: str) -> None:
-    result = bench(*args, env={"KARTRA_APP_ID": "", "KARTRA_API_KEY": "", "KARTRA_API_PASSWORD": ""})
+    result = bench(
+        *args, env={"KARTRA_APP_ID": "", "KARTRA_API_KEY": "", "KARTRA_API_PASSWORD": ""}
+    )
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output

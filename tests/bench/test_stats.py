@@ -39,7 +39,7 @@ def test_percentile_interpolates_between_ranks() -> None:
     # Ranks 0..3 of (10, 20, 30, 40): the 90th percentile sits at rank 2.7.
     assert percentile([40, 10, 30, 20], 90) == pytest.approx(30 + 0.7 * 10)
     assert percentile([], 50) == 0.0
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"0\.\.100"):
         percentile([1.0], 101)
 
 
