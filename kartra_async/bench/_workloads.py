@@ -155,6 +155,9 @@ def file_calls(path: Path, run: str) -> Iterator[Call]:
             continue
 
 
-def check_file(path: Path) -> int:
-    """How many leads the file would send; ``UsageError`` when it cannot be read at all."""
-    return sum(1 for _ in file_calls(path, "check"))
+def has_leads(path: Path) -> bool:
+    """Whether the file holds a lead to send; ``UsageError`` when it cannot be read at all.
+
+    Reads only up to the first valid lead, so a huge file costs nothing before the run.
+    """
+    return next(file_calls(path, "check"), None) is not None

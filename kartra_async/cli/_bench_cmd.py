@@ -23,6 +23,7 @@ from rich.text import Text
 
 from .._client import ENV_BASE_URL, KartraClient
 from .._errors import KartraError, UsageError
+from .._model import check_email
 from .._pacing import DEFAULT_RATE, LocalPacer, NoPacer, Pacer
 from .._transport import DEFAULT_BASE_URL, AiohttpTransport
 from ..bench import (
@@ -43,7 +44,7 @@ from ..bench import (
     workload,
 )
 from ..bench._chart import HEIGHT, WIDTH
-from ..bench._workloads import LOOKUP_POOL, calls, check_file, test_email
+from ..bench._workloads import LOOKUP_POOL, calls, has_leads, test_email
 from . import main
 from ._common import CannotRun, NoCredentials, find_credentials
 
@@ -141,7 +142,7 @@ def settings_from(options: dict[str, Any], ctx: click.Context) -> Settings:
             raise _fail("--sandbox-rate-limit is allowed only with --sandbox")
     try:
         spec = workload(options["workload"])
-        if spec.path is not None and check_file(spec.path) == 0:
+        if spec.path is not None and not has_leads(spec.path):
             raise CannotRun(f"--workload: {spec.path} holds no lead with a valid email")
     except UsageError as exc:
         raise CannotRun(str(exc)) from None
@@ -151,6 +152,11 @@ def settings_from(options: dict[str, Any], ctx: click.Context) -> Settings:
             "workloads (get-lead, inventory) run unless you add --allow-writes. Writes create "
             f"leads at @{TEST_DOMAIN} tagged {TEST_TAG!r} (create that tag first)."
         )
+    if options["lead_email"] is not None:
+        try:
+            check_email("--lead-email", options["lead_email"])
+        except UsageError as exc:
+            raise _fail(str(exc)) from None
     chart: Path | None = options["chart"]
     if chart is not None:
         suffix = chart.suffix.lower()
@@ -431,7 +437,8 @@ def _write_chart(path: Path, figures: Figures) -> None:
     "--duration",
     type=click.FloatRange(0, 86_400, min_open=True),
     default=None,
-    help=f"Seconds to run (default {DEFAULT_DURATION:g} unless --count).",
+    help=f"Seconds to take new items (default {DEFAULT_DURATION:g} unless --count); the "
+    "ones already taken then settle.",
 )
 @click.option("--count", type=click.IntRange(1), default=None, help="Items to send instead.")
 @click.option(

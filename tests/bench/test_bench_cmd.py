@@ -185,6 +185,26 @@ def test_read_only_workloads_run_against_a_real_app(stand_in: SandboxThread) -> 
     assert report["pacing"] == "paced at 19.6/s"
 
 
+def test_get_lead_looks_up_the_lead_named(stand_in: SandboxThread) -> None:
+    box = stand_in.sandbox
+    assert box is not None
+    box.account.add_lead("ada@example.org")
+    report = figures(
+        bench(
+            "--workload",
+            "get-lead",
+            "--lead-email",
+            "ada@example.org",
+            "--count",
+            "3",
+            "--json",
+            env=env_of(stand_in),
+        )
+    )
+    assert report["ok"] == 3
+    assert box.stats.cmds["get_lead"] == 3
+
+
 def test_allowed_writes_are_marked_with_the_test_tag_and_domain(stand_in: SandboxThread) -> None:
     box = stand_in.sandbox
     assert box is not None
@@ -236,6 +256,7 @@ def test_allowed_writes_need_the_test_tag_in_the_account() -> None:
         (["--sandbox", "--workload", "no-such-file.csv"], "neither one of"),
         (["--sandbox", "--duration", "0"], "--duration"),
         (["--sandbox", "--concurrency", "0"], "--concurrency"),
+        (["--workload", "get-lead", "--lead-email", "nobody"], "--lead-email"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(args: list[str], message: str) -> None:
