@@ -256,15 +256,14 @@ async def _measure(
 
 
 def _live_line(tick: Tick, settings: Settings) -> str:
-    total = (
-        f"/{settings.duration:g}s"
-        if settings.duration is not None
-        else f" ({settings.count} items)"
-    )
+    # Kept under 80 columns: a wrapped live line leaves its first half behind on every refresh.
+    if settings.duration is not None:
+        where = f"{tick.elapsed:.1f}/{settings.duration:g}s"
+    else:
+        where = f"{tick.ok + tick.failed}/{settings.count} in {tick.elapsed:.1f}s"
     return (
-        f"bench {settings.spec.name}: {tick.elapsed:5.1f}s{total}  {tick.calls:,} calls  "
-        f"{tick.calls_last_second} calls/s now ({tick.calls_last_second / CEILING:.2f}× 20/s)  "
-        f"{tick.rate_limited} × 429  {tick.retries} retries  {tick.ok:,} ok  {tick.failed:,} failed"
+        f"{settings.spec.name[:16]} {where}  {tick.calls:,} calls  {tick.calls_last_second}/s now"
+        f"  {tick.rate_limited}×429  {tick.retries} retries  {tick.failed:,} failed"
     )
 
 
@@ -407,8 +406,11 @@ def _table(figures: Figures, own: dict[str, Any] | None) -> Table:
         )
     for name, value in rows:
         table.add_row(name, value)
-    rss = "of the whole process (the in-process sandbox included)" if own is not None else ""
-    table.caption = f"client CPU: {figures.cpu_includes}" + (f"; peak RSS {rss}" if rss else "")
+    table.caption = (
+        "client CPU: the process's minus the sandbox thread's; peak RSS: the whole process"
+        if own is not None
+        else "client CPU and peak RSS: the whole process"
+    )
     return table
 
 
