@@ -440,7 +440,7 @@ def _write_chart(path: Path, figures: Figures) -> None:
     type=click.FloatRange(0, 86_400, min_open=True),
     default=None,
     help=f"Seconds to take new items (default {DEFAULT_DURATION:g} unless --count); the "
-    "ones already taken then settle.",
+    "ones already taken (at most twice the concurrency) then settle.",
 )
 @click.option("--count", type=click.IntRange(1), default=None, help="Items to send instead.")
 @click.option(
