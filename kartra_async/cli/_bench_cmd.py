@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, Final
 
@@ -528,6 +527,11 @@ def bench(ctx: click.Context, /, workload_name: str, **options: Any) -> None:
     """
     options["workload"] = workload_name
     settings = settings_from(options, ctx)
+    if settings.rate is not None and settings.rate > CEILING and not settings.sandbox:
+        click.echo(
+            f"note: --rate {settings.rate:g} is above Kartra's {CEILING:g} calls/s: expect 429s",
+            err=True,
+        )
     stderr = Console(stderr=True)
     console = stderr if stderr.is_terminal else None
     own: dict[str, Any] | None = None
@@ -555,8 +559,3 @@ def bench(ctx: click.Context, /, workload_name: str, **options: Any) -> None:
         Console().print(_table(figures, own))
         if chart is not None:
             click.echo(f"chart: {chart}")
-    if settings.rate is not None and settings.rate > CEILING and not settings.sandbox:
-        click.echo(
-            f"note: --rate {settings.rate:g} is above Kartra's {CEILING:g} calls/s", err=True
-        )
-    sys.stdout.flush()
