@@ -73,6 +73,8 @@ class Tally:
     retried_items: int = 0
     #: (settle time, retries) for every item that needed at least one retry.
     retry_marks: list[tuple[float, int]] = attrs.field(factory=list)
+    #: Items settled by reading the outcome back (a write whose reply was lost or refused).
+    reconciled: int = 0
     errors: Counter[str] = attrs.field(factory=Counter)
     created: int = 0
     updated: int = 0

@@ -53,6 +53,7 @@ class Figures:
     no_response: int
     retries: int
     retried_items: int
+    reconciled_items: int
     cpu_process_seconds: float
     cpu_sandbox_seconds: float | None
     client_cpu_per_call_us: float
@@ -115,6 +116,7 @@ class Figures:
             no_response=data.recorder.no_response,
             retries=tally.retries,
             retried_items=tally.retried_items,
+            reconciled_items=tally.reconciled,
             cpu_process_seconds=data.cpu_process,
             cpu_sandbox_seconds=data.cpu_sandbox,
             client_cpu_per_call_us=client_cpu / len(attempts) * 1e6 if attempts else 0.0,
@@ -158,6 +160,7 @@ class Figures:
             "no_response": self.no_response,
             "retries": self.retries,
             "retried_items": self.retried_items,
+            "reconciled_items": self.reconciled_items,
             "cpu": {
                 "process_seconds": round(self.cpu_process_seconds, 4),
                 "sandbox_seconds": (

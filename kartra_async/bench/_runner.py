@@ -99,6 +99,8 @@ async def run(
                     tally.retries += outcome.retries
                     tally.retried_items += 1
                     tally.retry_marks.append((clock(), outcome.retries))
+                if outcome.reconciled:
+                    tally.reconciled += 1
                 if outcome.upsert == "created":
                     tally.created += 1
                 elif outcome.upsert == "updated":

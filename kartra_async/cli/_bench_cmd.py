@@ -389,6 +389,7 @@ def _table(figures: Figures, own: dict[str, Any] | None) -> Table:
         ("429 answers", f"{figures.rate_limited:,}"),
         ("calls without a response", f"{figures.no_response:,}"),
         ("retries (items retried)", f"{figures.retries:,} ({figures.retried_items:,})"),
+        ("items settled by reading back", f"{figures.reconciled_items:,}"),
         ("client CPU per call (µs)", f"{figures.client_cpu_per_call_us:,.0f}"),
         (
             "peak RSS (MB)",

@@ -41,6 +41,7 @@ KEYS = {
     "no_response",
     "retries",
     "retried_items",
+    "reconciled_items",
     "cpu",
     "peak_rss_bytes",
     "peak_rss_includes",
@@ -274,3 +275,27 @@ def test_a_bad_file_exits_2(tmp_path: Path) -> None:
     result = bench("--sandbox", "--workload", str(empty))
     assert result.exit_code == 2
     assert "no lead with a valid email" in result.output
+
+
+def test_lost_replies_are_counted_as_the_sandbox_counts_them() -> None:
+    report = figures(
+        bench(
+            "--sandbox",
+            "--count",
+            "30",
+            "--unpaced",
+            "--fault",
+            "reset_after:0.15",
+            "--fault",
+            "http_503:0.15",
+            "--seed",
+            "5",
+            "--json",
+        )
+    )
+    injected = report["sandbox"]["faults_injected"]
+    assert report["calls"] == report["sandbox"]["calls"]
+    assert report["no_response"] == injected["reset_after"] > 0
+    # Every fault costs at least one more call: a retry, or reading the outcome back.
+    assert report["calls"] >= report["items"] + injected["http_503"]
+    assert report["retried_items"] + report["reconciled_items"] > 0
