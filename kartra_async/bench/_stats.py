@@ -128,7 +128,10 @@ class Histogram:
             raise ValueError("bins must be at least 1")
         top = upper if upper is not None else percentile(values, 99.5)
         if top <= 0:
-            top = max(values, default=0.0) or 1e-3
+            top = max(values, default=0.0)
+        if top / bins <= 0:
+            # No spread, or one so small the bin width underflows: an arbitrary small range.
+            top = 1e-3
         width = top / bins
         counts = [0] * bins
         overflow = 0

@@ -11,18 +11,15 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-import attrs
 import click
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
 from .._client import ENV_BASE_URL, KartraClient
 from .._errors import KartraError, UsageError
-from .._model import check_email
 from .._pacing import DEFAULT_RATE, LocalPacer, NoPacer, Pacer
 from .._transport import DEFAULT_BASE_URL, AiohttpTransport
 from ..bench import (
@@ -30,181 +27,28 @@ from ..bench import (
     TEST_DOMAIN,
     TEST_TAG,
     Figures,
-    PngUnavailable,
     Recorder,
     RecordingTransport,
     Tick,
-    Workload,
-    find_browser,
-    render_svg,
     run,
     run_tag,
-    svg_to_png,
-    workload,
 )
-from ..bench._chart import HEIGHT, WIDTH
-from ..bench._workloads import LOOKUP_POOL, calls, has_leads, test_email
+from ..bench._workloads import LOOKUP_POOL, calls, test_email
 from . import main
-from ._common import CannotRun, NoCredentials, find_credentials
-
-#: Seconds a run lasts when neither --duration nor --count is given.
-DEFAULT_DURATION: Final = 10.0
-_FAULT_KINDS: Final = (
-    "rate_limited",
-    "reset_before",
-    "reset_after",
-    "http_500",
-    "http_502",
-    "http_503",
-    "malformed_json",
-    "truncated_json",
-    "html_content_type",
+from ._bench_output import live_line, summary_table, write_chart
+from ._bench_settings import (
+    DEFAULT_DURATION,
+    Settings,
+    parse_fault,
+    parse_latency,
+    sandbox_label,
+    settings_from,
 )
-
-
-@attrs.frozen
-class Settings:
-    """The validated options of one run."""
-
-    spec: Workload
-    duration: float | None
-    count: int | None
-    concurrency: int
-    rate: float | None
-    sandbox: bool
-    sandbox_rate_limit: int | None
-    latency: float | tuple[float, float] | None
-    faults: tuple[tuple[str, float], ...]
-    seed: int
-    credentials_file: Path | None
-    base_url: str | None
-    lead_email: str | None
-
-
-def parse_latency(value: str) -> float | tuple[float, float]:
-    """``0.2`` (seconds) or ``0.1-0.3`` (a uniform draw per call)."""
-    low_text, sep, high_text = value.partition("-")
-    try:
-        low = float(low_text)
-        high = float(high_text) if sep else low
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r}: seconds like 0.2, or a range like 0.1-0.3", param_hint="--latency"
-        ) from None
-    if not (0 <= low <= high <= 60):
-        raise click.BadParameter(
-            f"{value!r}: needs 0 <= low <= high <= 60 seconds", param_hint="--latency"
-        )
-    return (low, high) if sep else low
-
-
-def parse_fault(value: str) -> tuple[str, float]:
-    """``KIND:RATE``, e.g. ``rate_limited:0.05`` (5 % of calls answered 429)."""
-    kind, sep, rate_text = value.partition(":")
-    kind = kind.strip().lower().replace("-", "_")
-    if kind not in _FAULT_KINDS:
-        raise click.BadParameter(
-            f"{value!r}: KIND must be one of {', '.join(_FAULT_KINDS)}", param_hint="--fault"
-        )
-    try:
-        probability = float(rate_text) if sep else float("nan")
-    except ValueError:
-        probability = float("nan")
-    if not 0 < probability <= 1:
-        raise click.BadParameter(
-            f"{value!r}: RATE must be a share of calls in (0, 1], as in {kind}:0.05",
-            param_hint="--fault",
-        )
-    return kind, probability
-
-
-def _fail(message: str) -> click.UsageError:
-    return click.UsageError(message)
-
-
-def settings_from(options: dict[str, Any], ctx: click.Context) -> Settings:
-    """Check the options together; ``click.UsageError`` (exit 2) names the conflict."""
-    sandbox = bool(options["sandbox"])
-    if options["duration"] is not None and options["count"] is not None:
-        raise _fail("give --duration or --count, not both")
-    if options["unpaced"] and options["rate"] is not None:
-        raise _fail("give --rate or --unpaced, not both")
-    if not sandbox:
-        for name in ("unpaced", "latency", "fault"):
-            if options[name]:
-                flag = "--" + name
-                raise _fail(
-                    f"{flag} is allowed only with --sandbox (against a real App the client "
-                    "must pace under Kartra's 20 calls/s, and the network is what it is)"
-                )
-        if ctx.get_parameter_source("sandbox_rate_limit") is not click.core.ParameterSource.DEFAULT:
-            raise _fail("--sandbox-rate-limit is allowed only with --sandbox")
-    try:
-        spec = workload(options["workload"])
-        if spec.path is not None and not has_leads(spec.path):
-            raise CannotRun(f"--workload: {spec.path} holds no lead with a valid email")
-    except UsageError as exc:
-        raise CannotRun(str(exc)) from None
-    if spec.writes and not sandbox and not options["allow_writes"]:
-        raise CannotRun(
-            f"the {spec.name} workload writes leads; against a real App only the read-only "
-            "workloads (get-lead, inventory) run unless you add --allow-writes. Writes create "
-            f"leads at @{TEST_DOMAIN} tagged {TEST_TAG!r} (create that tag first)."
-        )
-    if options["lead_email"] is not None:
-        try:
-            check_email("--lead-email", options["lead_email"])
-        except UsageError as exc:
-            raise _fail(str(exc)) from None
-    chart: Path | None = options["chart"]
-    if chart is not None:
-        suffix = chart.suffix.lower()
-        if suffix not in (".svg", ".png"):
-            raise _fail(f"--chart: {chart.name} must end in .svg or .png")
-        if suffix == ".png" and find_browser() is None:
-            raise CannotRun(
-                "--chart: a PNG needs Chromium (apt install chromium); write an .svg instead"
-            )
-    limit: int | None = options["sandbox_rate_limit"]
-    if options["unpaced"] and (
-        ctx.get_parameter_source("sandbox_rate_limit") is click.core.ParameterSource.DEFAULT
-    ):
-        # Unpaced measures what client and sandbox can do; a 20/s limit would measure 429s.
-        limit = None
-    duration = options["duration"]
-    if duration is None and options["count"] is None:
-        duration = DEFAULT_DURATION
-    rate = None if options["unpaced"] else (options["rate"] or DEFAULT_RATE)
-    return Settings(
-        spec=spec,
-        duration=duration,
-        count=options["count"],
-        concurrency=options["concurrency"],
-        rate=rate,
-        sandbox=sandbox,
-        sandbox_rate_limit=limit,
-        latency=options["latency"],
-        faults=tuple(options["fault"]),
-        seed=options["seed"],
-        credentials_file=options["credentials_file"],
-        base_url=options["base_url"],
-        lead_email=options["lead_email"],
-    )
+from ._common import CannotRun, NoCredentials, find_credentials
 
 
 def _pacer(settings: Settings) -> Pacer:
     return LocalPacer(settings.rate) if settings.rate is not None else NoPacer()
-
-
-def _sandbox_label(settings: Settings) -> str:
-    limit = settings.sandbox_rate_limit
-    parts = [f"limit {limit}/s" if limit is not None else "no limit"]
-    if settings.latency:
-        latency = settings.latency
-        shown = f"{latency[0]}-{latency[1]}" if isinstance(latency, tuple) else f"{latency}"
-        parts.append(f"+{shown} s latency")
-    parts.extend(f"{kind} {probability:g}" for kind, probability in settings.faults)
-    return f"the sandbox ({', '.join(parts)})"
 
 
 async def _measure(
@@ -225,7 +69,7 @@ async def _measure(
 
         def on_tick(tick: Tick) -> None:
             assert live is not None
-            live.update(Text(_live_line(tick, settings)))
+            live.update(Text(live_line(tick, settings)))
 
     try:
         if live is not None:
@@ -251,18 +95,6 @@ async def _measure(
         target=target,
         pacing=pacing,
         concurrency=settings.concurrency,
-    )
-
-
-def _live_line(tick: Tick, settings: Settings) -> str:
-    # Kept under 80 columns: a wrapped live line leaves its first half behind on every refresh.
-    if settings.duration is not None:
-        where = f"{tick.elapsed:.1f}/{settings.duration:g}s"
-    else:
-        where = f"{tick.ok + tick.failed}/{settings.count} in {tick.elapsed:.1f}s"
-    return (
-        f"{settings.spec.name[:16]} {where}  {tick.calls:,} calls  {tick.calls_last_second}/s now"
-        f"  {tick.rate_limited}×429  {tick.retries} retries  {tick.failed:,} failed"
     )
 
 
@@ -299,7 +131,7 @@ async def _against_sandbox(
                 settings,
                 client,
                 recorder,
-                target=_sandbox_label(settings),
+                target=sandbox_label(settings),
                 sandbox_cpu=box.cpu_seconds,
                 lookup=lookup,
                 console=console,
@@ -357,72 +189,6 @@ async def _against_endpoint(settings: Settings, console: Console | None) -> Figu
             lookup=lookup,
             console=console,
         )
-
-
-def _table(figures: Figures, own: dict[str, Any] | None) -> Table:
-    table = Table(title=f"kartra-async bench: {figures.workload} against {figures.target}")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    latency = figures.latency
-    rows: list[tuple[str, str]] = [
-        ("pacing, concurrency", f"{figures.pacing}, {figures.concurrency}"),
-        ("seconds", f"{figures.seconds:.2f}"),
-        ("HTTP calls", f"{figures.calls:,}"),
-        ("calls/s", f"{figures.calls_per_second:,.2f}"),
-        ("ratio to the 20/s ceiling", f"{figures.ratio_to_ceiling:.3f}"),
-        ("most calls in any 1 s", f"{figures.max_calls_in_1s:,}"),
-        ("items ok / failed", f"{figures.ok:,} / {figures.failed:,}"),
-    ]
-    if figures.errors:
-        rows.append(("errors", ", ".join(f"{k} {v:,}" for k, v in figures.errors.items())))
-    if figures.leads_per_hour is not None:
-        rows.append(("leads/hour", f"{figures.leads_per_hour:,.0f}"))
-    if figures.created or figures.updated:
-        rows.append(("upserts created / updated", f"{figures.created:,} / {figures.updated:,}"))
-    rows += [
-        (
-            "latency p50 / p90 / p99 / max (ms)",
-            " / ".join(
-                f"{v * 1000:.2f}" for v in (latency.p50, latency.p90, latency.p99, latency.max)
-            ),
-        ),
-        ("429 answers", f"{figures.rate_limited:,}"),
-        ("calls without a response", f"{figures.no_response:,}"),
-        ("retries (items retried)", f"{figures.retries:,} ({figures.retried_items:,})"),
-        ("items settled by reading back", f"{figures.reconciled_items:,}"),
-        ("client CPU per call (µs)", f"{figures.client_cpu_per_call_us:,.0f}"),
-        (
-            "peak RSS (MB)",
-            f"{figures.peak_rss_bytes / 1e6:.1f}" if figures.peak_rss_bytes is not None else "n/a",
-        ),
-    ]
-    if own is not None:
-        faults = own["faults_injected"].get("rate_limited", 0)
-        rows.append(
-            (
-                "sandbox's own count: calls / 429s",
-                f"{own['calls']:,} / {own['rate_limited_by_limit'] + faults:,}",
-            )
-        )
-    for name, value in rows:
-        table.add_row(name, value)
-    table.caption = (
-        "client CPU: the process's minus the sandbox thread's; peak RSS: the whole process"
-        if own is not None
-        else "client CPU and peak RSS: the whole process"
-    )
-    return table
-
-
-def _write_chart(path: Path, figures: Figures) -> None:
-    svg = render_svg(figures)
-    try:
-        if path.suffix.lower() == ".png":
-            svg_to_png(svg, path, WIDTH, HEIGHT)
-        else:
-            path.write_text(svg, encoding="utf-8")
-    except (OSError, PngUnavailable) as exc:
-        raise CannotRun(f"--chart: cannot write {path}: {exc}") from None
 
 
 @main.command("bench")
@@ -545,7 +311,7 @@ def bench(ctx: click.Context, /, workload_name: str, **options: Any) -> None:
         raise click.exceptions.Exit(130) from None
     chart: Path | None = options["chart"]
     if chart is not None:
-        _write_chart(chart, figures)
+        write_chart(chart, figures)
     if options["as_json"]:
         report = figures.as_json()
         report["peak_rss_includes"] = (
@@ -557,6 +323,6 @@ def bench(ctx: click.Context, /, workload_name: str, **options: Any) -> None:
         report["chart"] = str(chart) if chart is not None else None
         click.echo(json.dumps(report, indent=1))
     else:
-        Console().print(_table(figures, own))
+        Console().print(summary_table(figures, own))
         if chart is not None:
             click.echo(f"chart: {chart}")
