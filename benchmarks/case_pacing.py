@@ -22,10 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from kartra_async import KartraClient
+from kartra_async import KartraClient, bench
+from kartra_async._transport import AiohttpTransport
+from kartra_async.bench import Recorder, RecordingTransport
 
 from ._common import Table, Target, typical_call
 from .server import ServerProcess
@@ -34,21 +36,43 @@ LATENCY = 0.2
 LIMIT = 20
 
 
+def recording_client(
+    url: str, recorder: Recorder, factory: Callable[..., KartraClient], **options: Any
+) -> KartraClient:
+    """A client whose every HTTP call is timed into ``recorder`` (as ``kartra-async bench``)."""
+    return factory(transport=RecordingTransport(AiohttpTransport(url), recorder), **options)
+
+
 async def stream_for(
-    client: KartraClient, seconds: float, concurrency: int, prefix: str
-) -> dict[str, int]:
-    """Stream creates for ``seconds``; counts of outcomes, failures and 429s seen."""
+    client: KartraClient, recorder: Recorder, seconds: float, concurrency: int, prefix: str
+) -> dict[str, Any]:
+    """Stream creates for ``seconds`` with ``kartra_async.bench.run``, the measuring loop of
+    ``kartra-async bench``: counts of outcomes, failures and 429s seen, and the client's side
+    of the figures (calls/s, latency, retries)."""
     calls = (typical_call(i, f"{prefix}.example") for i in itertools.count())
-    deadline = time.monotonic() + seconds
-    done = failed = 0
-    async with client.stream(calls, concurrency=concurrency) as outcomes:
-        async for outcome in outcomes:
-            done += 1
-            failed += not outcome.ok
-            if time.monotonic() >= deadline:
-                break
-        rate_limited = outcomes.progress.rate_limited
-    return {"done": done, "failed": failed, "rate_limited_seen": rate_limited}
+    data = await bench.run(
+        client, calls, recorder=recorder, duration=seconds, concurrency=concurrency
+    )
+    figures = bench.Figures.of(
+        data,
+        workload="create + 3 actions",
+        leads=True,
+        target=prefix,
+        pacing="paced",
+        concurrency=concurrency,
+    )
+    return {
+        "done": data.tally.items,
+        "failed": data.tally.failed,
+        "rate_limited_seen": recorder.rate_limited,
+        "client": {
+            "calls": figures.calls,
+            "calls_per_second": figures.calls_per_second,
+            "latency_p50_ms": figures.latency.p50 * 1000,
+            "latency_p99_ms": figures.latency.p99 * 1000,
+            "retries": figures.retries,
+        },
+    }
 
 
 def _sandbox(*extra: str) -> ServerProcess:
@@ -76,12 +100,19 @@ def local(seconds: float) -> tuple[Table, dict[str, Any]]:
     with _sandbox() as server:
 
         async def run() -> dict[str, Any]:
-            async with server.client() as client:
-                seen = await stream_for(client, seconds, 10, "pace")
+            recorder = bench.Recorder()
+            async with recording_client(server.url, recorder, server.client) as client:
+                seen = await stream_for(client, recorder, seconds, 10, "pace")
             return {**seen, **await server.stats()}
 
         stats = asyncio.run(run())
     _row(table, "LocalPacer (default 19.6/s), 1 process, concurrency 10", stats, seconds, 19.5)
+    client = stats["client"]
+    table.notes.append(
+        f"Client side (kartra_async.bench, as `kartra-async bench`): {client['calls_per_second']:.2f} "
+        f"calls/s, latency p50 {client['latency_p50_ms']:.0f} ms, p99 {client['latency_p99_ms']:.0f} ms, "
+        f"{client['retries']} retries."
+    )
     return table, stats
 
 

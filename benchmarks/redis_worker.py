@@ -12,9 +12,10 @@ import os
 import sys
 
 from kartra_async import KartraClient
+from kartra_async.bench import Recorder
 from kartra_async.redis_pacer import RedisPacer
 
-from .case_pacing import stream_for
+from .case_pacing import recording_client, stream_for
 
 
 async def main(redis_url: str, seconds: float, number: int, workers: int) -> None:
@@ -23,8 +24,10 @@ async def main(redis_url: str, seconds: float, number: int, workers: int) -> Non
         redis_url, app_id=os.environ["KARTRA_APP_ID"], expected_workers=workers
     )
     await pacer.connect()
-    async with KartraClient.from_env(pacer=pacer) as client:
-        seen = await stream_for(client, seconds, 5, f"w{number}")
+    recorder = Recorder()
+    url = os.environ["KARTRA_BASE_URL"]
+    async with recording_client(url, recorder, KartraClient.from_env, pacer=pacer) as client:
+        seen = await stream_for(client, recorder, seconds, 5, f"w{number}")
         stats = pacer.snapshot()
     report = {**seen, "granted": stats.granted, "degraded": stats.degraded}
     print(json.dumps(report))

@@ -32,9 +32,8 @@ import aiohttp
 import psutil  # type: ignore[import-untyped]
 
 from kartra_async import KartraClient
+from kartra_async.bench import max_in_window, rate
 from kartra_async.sandbox import FaultKind, FaultRule, Faults, Sandbox, SandboxCredentials
-
-from ._common import max_in_window
 
 # --- the canned responder ---------------------------------------------------------------------
 
@@ -161,12 +160,7 @@ async def serve_sandbox(stop: asyncio.Event, rate_limit: int | None, latency: fl
 
 def steady_rate(admitted: list[float], warmup: float = 1.0) -> float:
     """Admitted calls per second after the first ``warmup`` seconds (connections opening)."""
-    if len(admitted) < 2 or admitted[-1] - admitted[0] <= warmup:
-        return 0.0
-    start = admitted[0] + warmup
-    steady = [moment for moment in admitted if moment >= start]
-    span = steady[-1] - steady[0]
-    return (len(steady) - 1) / span if span > 0 else 0.0
+    return rate(admitted, warmup=warmup)
 
 
 def _announce(url: str) -> None:
