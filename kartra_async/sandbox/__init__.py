@@ -32,6 +32,8 @@ Decisions where Kartra's documentation is silent (the README has the same table)
 
 from __future__ import annotations
 
+from ._admin import SandboxAdmin
+from ._admin_client import AdminAPIError, SandboxAdminClient
 from ._credentials import SandboxCredentials
 from ._defaults import default_account
 from ._engine import COMMANDS, process
@@ -42,12 +44,15 @@ from ._state import SandboxAccount
 
 __all__ = [
     "COMMANDS",
+    "AdminAPIError",
     "FaultKind",
     "FaultRule",
     "Faults",
     "RequestRecord",
     "Sandbox",
     "SandboxAccount",
+    "SandboxAdmin",
+    "SandboxAdminClient",
     "SandboxCredentials",
     "SandboxStats",
     "default_account",

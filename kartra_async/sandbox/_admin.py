@@ -300,7 +300,7 @@ class SandboxAdmin:
             if "leads" in data or "format" in data:
                 try:
                     account = load_account(data, now=self._sandbox.account.now)
-                except (ValueError, KeyError, TypeError) as exc:
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     return _error(f"body: not a sandbox account export ({exc})")
                 target = "posted"
             else:

@@ -68,9 +68,9 @@ async def sandbox() -> AsyncIterator[Sandbox]:
         yield sb
 
 
-async def _until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+async def _until(check: Callable[[], Any], what: str, seconds: float = 15.0) -> Any:
     """Poll a (blocking) browser check in a thread until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + seconds
     last: Any = None
     while asyncio.get_running_loop().time() < deadline:
         last = await asyncio.to_thread(check)
@@ -114,7 +114,9 @@ async def test_a_person_sees_the_traffic(browser: Any, sandbox: Sandbox, tmp_pat
             "the forced 429 acknowledged",
         )
         assert sandbox.faults.rules[0].count == 1
-        await client.send(LeadRequest(email="vip@example.com").search().assign_tag("Webinar attendee"))
+        await client.send(
+            LeadRequest(email="vip@example.com").search().assign_tag("Webinar attendee")
+        )
         with pytest.raises(KartraError):
             await client.send(LeadRequest(email="missing@example.com").search())
 
@@ -144,7 +146,14 @@ async def test_a_person_sees_the_traffic(browser: Any, sandbox: Sandbox, tmp_pat
         lambda: " ".join(_texts(browser, "#lead-body [data-email='vip@example.com']")),
         "the lead's record",
     )
-    for shown in ("vip@example.com", "VIP", "Customer", "Webinar attendee", "Newsletter", "score 15"):
+    for shown in (
+        "vip@example.com",
+        "VIP",
+        "Customer",
+        "Webinar attendee",
+        "Newsletter",
+        "score 15",
+    ):
         assert shown in detail
     events = await _until(
         lambda: [t for t in _texts(browser, "#events li") if "assign_tag" in t], "the events"
@@ -158,7 +167,7 @@ async def test_a_person_sees_the_traffic(browser: Any, sandbox: Sandbox, tmp_pat
 
     shot = Path(os.environ.get("KARTRA_INSPECTOR_SCREENSHOT") or tmp_path / "inspector.png")
     assert await asyncio.to_thread(browser.save_screenshot, str(shot))
-    assert shot.stat().st_size > 10_000
+    assert (await asyncio.to_thread(shot.stat)).st_size > 10_000
 
 
 async def test_the_search_box_filters_the_leads(browser: Any, sandbox: Sandbox) -> None:
