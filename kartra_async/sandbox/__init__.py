@@ -4,7 +4,9 @@
 The sandbox implements every documented command and ``get_lead`` over an in-memory account,
 Kartra's credential checks and codes, its 20 calls/s sliding-window limit, seeded fault
 injection, outbound events to a webhook, counters, a credential-free request log, and a
-deterministic JSON export/import of the whole account.
+deterministic JSON export/import of the whole account. Under ``/_sandbox/`` on the same port: an
+admin API (leads, the request journal, events, counters, reset, fault rules; loopback only) and
+the inspector page over it; ``SandboxAdminClient`` reads it from tests.
 
 Decisions where Kartra's documentation is silent (the README has the same table):
 
