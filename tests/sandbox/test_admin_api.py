@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from kartra_async import KartraClient, KartraError, LeadRequest, NoPacer
@@ -207,6 +208,47 @@ async def test_events_are_journaled(
     ]
     assert events[0]["payload"]["action_details"]["tag"]["tag_name"] == "VIP"
     assert await admin.events(since=events[-1]["seq"]) == []
+
+
+async def test_events_posted_to_a_webhook_are_marked_posted() -> None:
+    received: list[dict[str, Any]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with (
+            Sandbox(
+                credentials=CREDENTIALS, rate_limit=None, webhook_url=f"http://{host}:{port}/hook"
+            ) as sandbox,
+            aiohttp.ClientSession() as http,
+        ):
+            await post(
+                http,
+                sandbox.url,
+                chain(
+                    "hook@example.com",
+                    {"cmd": "create_lead"},
+                    {"cmd": "assign_tag", "tag_name": "VIP"},
+                ),
+            )
+            await sandbox.wait_events()
+            async with SandboxAdminClient(sandbox.admin_url) as admin:
+                events = await admin.events()
+                assert (await admin.health())["webhook"] is True
+                assert (await admin.stats())["events_sent"] == 1
+    finally:
+        await runner.cleanup()
+    assert [(e["action"], e["posted"]) for e in events] == [("assign_tag", True)]
+    assert received == [events[0]["payload"]]
 
 
 async def test_without_recording_or_webhook_there_are_no_events() -> None:
@@ -419,7 +461,6 @@ async def test_remote_clients_are_refused_unless_allowed(allow: bool, status: in
             "GET", "/_sandbox/health", app=sandbox.app, transport=_PeerTransport("203.0.113.9")
         )
         match = await sandbox.app.router.resolve(request)
-        request._match_info = match
         response = await match.handler(request)
     assert response.status == status
     if not allow:
