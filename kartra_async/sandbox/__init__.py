@@ -4,7 +4,9 @@
 The sandbox implements every documented command and ``get_lead`` over an in-memory account,
 Kartra's credential checks and codes, its 20 calls/s sliding-window limit, seeded fault
 injection, outbound events to a webhook, counters, a credential-free request log, and a
-deterministic JSON export/import of the whole account.
+deterministic JSON export/import of the whole account. Under ``/_sandbox/`` on the same port: an
+admin API (leads, the request journal, events, counters, reset, fault rules; loopback only) and
+the inspector page over it; ``SandboxAdminClient`` reads it from tests.
 
 Decisions where Kartra's documentation is silent (the README has the same table):
 
@@ -32,22 +34,28 @@ Decisions where Kartra's documentation is silent (the README has the same table)
 
 from __future__ import annotations
 
+from ._admin import SandboxAdmin
+from ._admin_client import AdminAPIError, SandboxAdminClient
 from ._credentials import SandboxCredentials
 from ._defaults import default_account
 from ._engine import COMMANDS, process
 from ._faults import FaultKind, FaultRule, Faults
-from ._server import RequestRecord, Sandbox, SandboxStats
+from ._records import RequestRecord, SandboxStats
+from ._server import Sandbox
 from ._snapshot import export_account, load_account
 from ._state import SandboxAccount
 
 __all__ = [
     "COMMANDS",
+    "AdminAPIError",
     "FaultKind",
     "FaultRule",
     "Faults",
     "RequestRecord",
     "Sandbox",
     "SandboxAccount",
+    "SandboxAdmin",
+    "SandboxAdminClient",
     "SandboxCredentials",
     "SandboxStats",
     "default_account",

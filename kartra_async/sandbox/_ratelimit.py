@@ -38,3 +38,18 @@ class SlidingWindow:
             return False
         window.append(now)
         return True
+
+    def occupancy(self) -> dict[str, int]:
+        """Calls each key has in the window right now (keys with none are left out)."""
+        horizon = self._clock() - WINDOW
+        used = {}
+        for key, window in self._windows.items():
+            while window and window[0] <= horizon:
+                window.popleft()
+            if window:
+                used[key] = len(window)
+        return used
+
+    def clear(self) -> None:
+        """Forget every window."""
+        self._windows.clear()

@@ -13,23 +13,24 @@ import socket
 import ssl as ssl_module
 import struct
 import time
-from collections import Counter, deque
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import attrs
 from aiohttp import web
 
 from .._codes import RATE_LIMIT_MESSAGE, RATE_LIMIT_STATUS
 from .._form import parse_query
+from ._admin import SandboxAdmin
 from ._base import text
 from ._credentials import SandboxCredentials
 from ._defaults import default_account
 from ._engine import Outcome, command_names, process
 from ._faults import FaultKind, FaultRule, Faults
+from ._journal import RequestLog
 from ._ratelimit import SlidingWindow
+from ._records import RequestRecord, SandboxStats
 from ._snapshot import export_account, load_account
 from ._state import SandboxAccount
 from ._webhook import WebhookEmitter
@@ -44,31 +45,6 @@ _PHP_WARNING = (
 _HTTP_FAULTS = {FaultKind.HTTP_500: 500, FaultKind.HTTP_502: 502, FaultKind.HTTP_503: 503}
 
 
-@attrs.frozen
-class RequestRecord:
-    """One logged call: what was asked and answered, never a credential."""
-
-    cmds: tuple[str, ...]
-    email: str
-    http_status: int
-    status: str = ""
-    type: str = ""
-    fault: str = ""
-
-
-@attrs.define
-class SandboxStats:
-    """Counters: calls, calls per cmd, 429s sent by the limiter, faults injected, replies."""
-
-    calls: int = 0
-    cmds: Counter[str] = attrs.field(factory=Counter)
-    rate_limited: int = 0
-    faults: Counter[str] = attrs.field(factory=Counter)
-    replies: Counter[str] = attrs.field(factory=Counter)
-    events_sent: int = 0
-    events_failed: int = 0
-
-
 class Sandbox:
     """A faithful fake Kartra, served on loopback; use as ``async with Sandbox() as sb``.
 
@@ -77,6 +53,8 @@ class Sandbox:
     ``faults``: fault rules (reseeded from ``seed`` unless it was given its own seed).
     ``require_tls``: answer 201 to plain-http calls. ``ssl``: serve https with this context.
     ``webhook_url``: post outbound events there. ``clock``: monotonic seconds for the limiter.
+    ``allow_remote_admin``: answer the admin API (``/_sandbox/``) off loopback too.
+    ``record_events``: journal outbound events for the admin API even without a webhook.
     """
 
     def __init__(
@@ -94,6 +72,8 @@ class Sandbox:
         port: int = 0,
         clock: Callable[[], float] = time.monotonic,
         log_size: int = 10_000,
+        allow_remote_admin: bool = False,
+        record_events: bool = False,
     ) -> None:
         if account is None:
             account = default_account()
@@ -107,8 +87,12 @@ class Sandbox:
         self.limiter = SlidingWindow(rate_limit, clock) if rate_limit is not None else None
         self.require_tls = require_tls
         self.stats = SandboxStats(faults=self.faults.injected)
+        #: The admin API (``/_sandbox/``) and its journal of calls and events.
+        self.admin = SandboxAdmin(
+            self, allow_remote=allow_remote_admin, record_events=record_events
+        )
         #: The most recent calls, oldest first (bounded by ``log_size``).
-        self.log: deque[RequestRecord] = deque(maxlen=log_size)
+        self.log: RequestLog = RequestLog(self.admin.journal, maxlen=log_size)
         self._ssl = ssl
         self._host = host
         self._port = port
@@ -119,6 +103,7 @@ class Sandbox:
         self.app = web.Application(client_max_size=4 * 1024 * 1024)
         self.app.router.add_post("/api", self._handle)
         self.app.router.add_post("/api/", self._handle)
+        self.admin.install(self.app)
         self.app.on_startup.append(self._on_startup)
         self.app.on_shutdown.append(self._on_shutdown)
 
@@ -135,6 +120,16 @@ class Sandbox:
         host, port = self._runner.addresses[0][:2]
         scheme = "https" if self._ssl is not None else "http"
         return f"{scheme}://{host}:{port}/api"
+
+    @property
+    def admin_url(self) -> str:
+        """The admin API's root, which serves the inspector page, e.g. ``.../_sandbox/``."""
+        return self.url.removesuffix("/api") + "/_sandbox/"
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where outbound events are posted (None: nowhere)."""
+        return self._webhook.url if self._webhook is not None else None
 
     async def start(self) -> None:
         """Start serving (on a free port unless one was given)."""
@@ -238,11 +233,13 @@ class Sandbox:
             now=self.account.now(),
             remote=remote,
             insecure=insecure,
-            emit=self._webhook is not None,
+            emit=self._webhook is not None or self.admin.record_events,
         )
         self.stats.replies[outcome.status] += 1
-        if outcome.events and self._webhook is not None:
-            self._post_events(outcome)
+        if outcome.events:
+            self.admin.journal.add_events(outcome.events, posted=self._webhook is not None)
+            if self._webhook is not None:
+                self._post_events(outcome)
         return outcome
 
     async def _commit_late(
