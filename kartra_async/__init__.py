@@ -28,6 +28,7 @@ from ._errors import (
     AppError,
     AuthError,
     BillingError,
+    CalendarDateError,
     CalendarError,
     CommandNotPermitted,
     ConfigurationError,
@@ -38,6 +39,7 @@ from ._errors import (
     InvalidAPIKey,
     InvalidAPIPassword,
     InvalidAppId,
+    InvalidDate,
     KartraError,
     LeadAlreadyExists,
     LeadDeleted,
@@ -55,6 +57,7 @@ from ._errors import (
     RequestTimeout,
     SequenceError,
     ServerError,
+    SubscriptionDateError,
     SubscriptionNotFound,
     TagError,
     TransactionNotFound,
@@ -64,7 +67,7 @@ from ._errors import (
     ValidationError,
     error_class,
 )
-from ._model import TIME_ZONES, Credentials, CustomField
+from ._model import TIME_ZONES, Credentials, CustomField, test_mode_email
 from ._outcome import Outcome, Progress
 from ._pacing import LocalPacer, NoPacer, Pacer, PacerStats
 from ._protocol import decode, encode
@@ -97,6 +100,7 @@ __all__ = [
     "AppError",
     "AuthError",
     "BillingError",
+    "CalendarDateError",
     "CalendarError",
     "Call",
     "CommandNotPermitted",
@@ -111,6 +115,7 @@ __all__ = [
     "InvalidAPIKey",
     "InvalidAPIPassword",
     "InvalidAppId",
+    "InvalidDate",
     "KartraClient",
     "KartraError",
     "LeadAlreadyExists",
@@ -145,6 +150,7 @@ __all__ = [
     "Safety",
     "SequenceError",
     "ServerError",
+    "SubscriptionDateError",
     "SubscriptionNotFound",
     "TagError",
     "Timeouts",
@@ -158,4 +164,5 @@ __all__ = [
     "decode",
     "encode",
     "error_class",
+    "test_mode_email",
 ]

@@ -34,14 +34,23 @@ from __future__ import annotations
 
 from ._credentials import SandboxCredentials
 from ._defaults import default_account
-from ._engine import COMMANDS, process
+from ._engine import COMMANDS, ChainFailure, process
 from ._faults import FaultKind, FaultRule, Faults
-from ._server import RequestRecord, Sandbox, SandboxStats
+from ._server import (
+    JSON_CONTENT_TYPE,
+    KARTRA_CONTENT_TYPE,
+    RequestRecord,
+    Sandbox,
+    SandboxStats,
+)
 from ._snapshot import export_account, load_account
 from ._state import SandboxAccount
 
 __all__ = [
     "COMMANDS",
+    "JSON_CONTENT_TYPE",
+    "KARTRA_CONTENT_TYPE",
+    "ChainFailure",
     "FaultKind",
     "FaultRule",
     "Faults",

@@ -23,18 +23,21 @@ import attrs
 from aiohttp import web
 
 from .._codes import RATE_LIMIT_MESSAGE, RATE_LIMIT_STATUS
-from .._form import parse_query
 from ._base import text
 from ._credentials import SandboxCredentials
 from ._defaults import default_account
-from ._engine import Outcome, command_names, process
+from ._engine import ChainFailure, Outcome, command_names, process
 from ._faults import FaultKind, FaultRule, Faults
 from ._ratelimit import SlidingWindow
+from ._request_body import read_form
 from ._snapshot import export_account, load_account
 from ._state import SandboxAccount
 from ._webhook import WebhookEmitter
 
-_JSON = "application/json"
+#: The label a JSON API would use: ``Sandbox(content_type=JSON_CONTENT_TYPE)``.
+JSON_CONTENT_TYPE = "application/json"
+#: What Kartra labels its JSON replies with (fact sheet §1.3); ``Sandbox(content_type=...)``.
+KARTRA_CONTENT_TYPE = "text/html; charset=UTF-8"
 _RATE_LIMITED_BODY = json.dumps({"status": "Error", "message": RATE_LIMIT_MESSAGE}).encode()
 # What a PHP notice printed ahead of the JSON looks like: the body is no longer JSON.
 _PHP_WARNING = (
@@ -77,6 +80,11 @@ class Sandbox:
     ``faults``: fault rules (reseeded from ``seed`` unless it was given its own seed).
     ``require_tls``: answer 201 to plain-http calls. ``ssl``: serve https with this context.
     ``webhook_url``: post outbound events there. ``clock``: monotonic seconds for the limiter.
+    ``content_type``: the replies' Content-Type (Kartra's ``text/html; charset=UTF-8``; pass
+    ``"application/json"`` for the label a JSON API would use).
+    ``test_mode``: answer as an App in Test Mode (created leads' emails become ``@kartra.com``).
+    ``chain_failure``: ``"stop"`` (a chain ends at its first failing action) or ``"continue"``
+    (later actions still run).
     """
 
     def __init__(
@@ -94,7 +102,12 @@ class Sandbox:
         port: int = 0,
         clock: Callable[[], float] = time.monotonic,
         log_size: int = 10_000,
+        content_type: str = KARTRA_CONTENT_TYPE,
+        test_mode: bool = False,
+        chain_failure: ChainFailure = "stop",
     ) -> None:
+        if chain_failure not in ("stop", "continue"):
+            raise ValueError(f"chain_failure: must be 'stop' or 'continue', not {chain_failure!r}")
         if account is None:
             account = default_account()
         elif isinstance(account, (str, Path)):
@@ -106,6 +119,9 @@ class Sandbox:
             faults.reseed(seed)
         self.limiter = SlidingWindow(rate_limit, clock) if rate_limit is not None else None
         self.require_tls = require_tls
+        self.content_type = content_type
+        self.test_mode = test_mode
+        self.chain_failure: ChainFailure = chain_failure
         self.stats = SandboxStats(faults=self.faults.injected)
         #: The most recent calls, oldest first (bounded by ``log_size``).
         self.log: deque[RequestRecord] = deque(maxlen=log_size)
@@ -198,11 +214,7 @@ class Sandbox:
     # --- one call ----------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        form = parse_query(await request.read())
-        if request.query_string:
-            # Some integrations send the credentials in the query string (fact sheet §1.2).
-            for key, value in parse_query(request.query_string).items():
-                form.setdefault(key, value)
+        form = await read_form(request)
         cmds = command_names(form)
         stats = self.stats
         stats.calls += 1
@@ -226,6 +238,8 @@ class Sandbox:
             remote=request.remote,
             insecure=self.require_tls and not request.secure,
             emit=self._webhook is not None,
+            test_mode=self.test_mode,
+            chain_failure=self.chain_failure,
         )
         stats.replies[outcome.status] += 1
         if outcome.events and self._webhook is not None:
@@ -234,11 +248,14 @@ class Sandbox:
         if after is not None:
             return await self._inject(request, after, cmds, form, outcome)
         self.log.append(RequestRecord(cmds, outcome.email, 200, outcome.status, outcome.type))
-        return web.Response(body=_dumps(outcome.body), content_type=_JSON)
+        return self._reply(_dumps(outcome.body))
+
+    def _reply(self, body: bytes, status: int = 200) -> web.Response:
+        return web.Response(status=status, body=body, headers={"Content-Type": self.content_type})
 
     def _too_many(self, cmds: tuple[str, ...], form: dict[Any, Any], fault: str) -> web.Response:
         self.log.append(RequestRecord(cmds, _email(form), RATE_LIMIT_STATUS, "Error", "", fault))
-        return web.Response(status=RATE_LIMIT_STATUS, body=_RATE_LIMITED_BODY, content_type=_JSON)
+        return self._reply(_RATE_LIMITED_BODY, RATE_LIMIT_STATUS)
 
     def _post_events(self, outcome: Outcome) -> None:
         assert self._webhook is not None
@@ -279,7 +296,7 @@ class Sandbox:
             raise asyncio.CancelledError
         assert outcome is not None
         body = _dumps(outcome.body)
-        content_type = _JSON
+        content_type = self.content_type
         if kind is FaultKind.MALFORMED_JSON:
             body = _PHP_WARNING + body
         elif kind is FaultKind.TRUNCATED_JSON:
@@ -287,7 +304,7 @@ class Sandbox:
         elif kind is FaultKind.HTML_CONTENT_TYPE:
             content_type = "text/html"
         self.log.append(RequestRecord(cmds, email, 200, status, code, rule.kind.value))
-        return web.Response(body=body, content_type=content_type)
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def _dumps(body: dict[str, Any]) -> bytes:
