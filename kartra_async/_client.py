@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import attrs
 
-from ._builder import AccountCall, Call, GetLead
+from ._actions import CreateLead
+from ._builder import AccountCall, Call, GetLead, LeadCall
 from ._bulk import OutcomeStream, Recover
 from ._errors import RateLimited, UsageError
-from ._model import Credentials
+from ._model import Credentials, test_mode_email
 from ._outcome import Outcome
 from ._pacing import LocalPacer, Pacer
 from ._protocol import Encoder, decode
@@ -34,6 +36,9 @@ ENV_APP_ID = "KARTRA_APP_ID"
 ENV_API_KEY = "KARTRA_API_KEY"
 ENV_API_PASSWORD = "KARTRA_API_PASSWORD"
 ENV_BASE_URL = "KARTRA_BASE_URL"
+#: Set to 1/true/yes/on when the App is in Test Mode (``KartraClient(test_mode=None)`` reads it).
+ENV_TEST_MODE = "KARTRA_TEST_MODE"
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 class KartraClient:
@@ -50,6 +55,12 @@ class KartraClient:
     20 calls/s per App; the default ``LocalPacer`` is right for one process, share a
     ``RedisPacer`` between processes. ``retry`` is the retry policy (``RetryPolicy()`` by
     default; ``RetryPolicy.none()`` sends each call once).
+
+    ``test_mode``: the App is in Kartra's Test Mode, which stores every lead it creates under
+    ``@kartra.com`` (``jo@gmail.com`` becomes ``jo@kartra.com``). Every lookup by email (edits,
+    searches, ``get_lead``, chains without an opener, and the client's own reconciliation and
+    upsert lookups) then uses the stored address, so code written for live mode works unchanged.
+    None (the default) reads ``KARTRA_TEST_MODE``.
     """
 
     def __init__(
@@ -65,6 +76,7 @@ class KartraClient:
         pacer: Pacer | None = None,
         retry: RetryPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        test_mode: bool | None = None,
     ) -> None:
         # The encoder is the only holder of the credentials (its repr hides them).
         self._encoder = Encoder(Credentials(app_id, api_key, api_password))
@@ -82,6 +94,7 @@ class KartraClient:
             retry = RetryPolicy()
         self._retry = retry
         self._closed = False
+        self._test_mode = env_test_mode() if test_mode is None else bool(test_mode)
         self._sender = Sender(self)
 
     @classmethod
@@ -109,6 +122,34 @@ class KartraClient:
     def pacer(self) -> Pacer:
         """The pacer every call of this client passes."""
         return self._pacer
+
+    @property
+    def test_mode(self) -> bool:
+        """Whether lookups by email use the address Kartra's Test Mode stores."""
+        return self._test_mode
+
+    def _lookup_email(self, email: str) -> str:
+        """The address to look a lead up by: the Test Mode one when the App is in Test Mode."""
+        return test_mode_email(email) if self._test_mode else email
+
+    def _wire_call(self, call: Call) -> Call:
+        """``call`` as sent: in Test Mode, a lookup by email names the stored address.
+
+        A create keeps the address as given (Kartra rewrites it itself), so the same call
+        works in live mode and nothing but a lookup depends on the setting.
+        """
+        if not self._test_mode:
+            return call
+        if isinstance(call, GetLead):
+            if call.email is None:
+                return call
+            return attrs.evolve(call, email=self._lookup_email(call.email))
+        if isinstance(call, LeadCall) and call.lead.email is not None:
+            if isinstance(call.opener, CreateLead):
+                return call
+            lead = attrs.evolve(call.lead, email=self._lookup_email(call.lead.email))
+            return attrs.evolve(call, lead=lead)
+        return call
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -152,7 +193,7 @@ class KartraClient:
         A 429 is reported to the pacer (which pauses every caller) and raised as ``RateLimited``.
         """
         self._check_open()
-        body = self._encoder.encode(call)
+        body = self._encoder.encode(self._wire_call(call))
         await self._pacer.acquire()
         self._check_open()
         response = await self._transport.post(body)
@@ -235,6 +276,12 @@ class KartraClient:
     async def retrieve_custom_fields(self) -> tuple[CustomFieldDefinition, ...]:
         """The account's custom field definitions."""
         return (await self.send(AccountCall().retrieve_custom_fields())).custom_fields
+
+
+def env_test_mode(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``KARTRA_TEST_MODE`` says the App is in Test Mode (1, true, yes or on)."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_TEST_MODE, "").strip().lower() in _TRUE
 
 
 def _timeouts(timeout: float | Timeouts | None) -> Timeouts | None:

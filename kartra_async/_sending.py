@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Final
 from ._actions import Action, CreateCustomField, CreateLead, EditLead, SearchLead, UpsertLead
 from ._builder import AccountCall, Call, GetLead, LeadCall, LeadRequest, lead_email
 from ._errors import (
+    APIError,
     KartraError,
     LeadAlreadyExists,
     LeadNotFound,
@@ -321,6 +322,7 @@ class Sender:
             except LeadAlreadyExists as exc:
                 if exc.action_index not in (0, None):
                     raise
+                edit = LeadCall(lead=call.lead, actions=(EditLead(), *not_applied(rest, exc)))
                 reply = await self._settle(edit, trace, refresh_fields=False, rounds=0)
                 existed = True
         else:
@@ -333,8 +335,9 @@ class Sender:
                 try:
                     reply = await self._settle(create, trace, refresh_fields=True, rounds=0)
                     existed = False
-                except LeadAlreadyExists:
+                except LeadAlreadyExists as again:
                     # Created by someone else between our two calls: edit after all.
+                    edit = LeadCall(lead=call.lead, actions=(EditLead(), *not_applied(rest, again)))
                     reply = await self._settle(edit, trace, refresh_fields=False, rounds=0)
                     existed = True
         self._observe(existed)
@@ -347,6 +350,21 @@ class OutcomeInterrupted(KartraError):
 
     def __init__(self) -> None:
         super().__init__("the call was in flight when an earlier run was interrupted")
+
+
+def not_applied(rest: tuple[Action, ...], error: APIError) -> tuple[Action, ...]:
+    """The follow-up actions (``actions[1:]``) that ``error``'s reply does not report as applied.
+
+    After a failed opener, an endpoint that goes on with the chain (the sandbox's
+    ``chain_failure="continue"``) may already have run them against the existing lead; sending
+    them again would apply a points action twice. Under Kartra's documented "stop" the reply
+    holds no result after the failure and every action is kept.
+    """
+    reply = error.reply
+    if reply is None:
+        return rest
+    applied = {result.index for result in reply.actions if result.ok}
+    return tuple(action for index, action in enumerate(rest, start=1) if index not in applied)
 
 
 def _check_call(call: object) -> None:

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import click
 
-from ..sandbox import Sandbox, SandboxCredentials
+from ..sandbox import (
+    JSON_CONTENT_TYPE,
+    KARTRA_CONTENT_TYPE,
+    ChainFailure,
+    Sandbox,
+    SandboxCredentials,
+)
 from ..sandbox._credentials import ENV_NAMES
 from . import main
 from ._common import until_stopped
@@ -74,6 +80,25 @@ async def _serve(sandbox: Sandbox, announce: list[str]) -> None:
 @click.option("--webhook-url", default=None, help="Post outbound events (tags, lists, ...) here.")
 @click.option("--require-tls", is_flag=True, help="Answer plain-http calls with error 201.")
 @click.option(
+    "--test-mode",
+    is_flag=True,
+    help="Answer as an App in Test Mode: created leads' emails become @kartra.com.",
+)
+@click.option(
+    "--content-type",
+    type=click.Choice(["kartra", "json"]),
+    default="kartra",
+    show_default=True,
+    help="Label replies text/html as Kartra does, or application/json.",
+)
+@click.option(
+    "--chain-failure",
+    type=click.Choice(["stop", "continue"]),
+    default="stop",
+    show_default=True,
+    help="After a failing action, end the chain (Kartra's documented way) or go on.",
+)
+@click.option(
     "--credentials-file",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
@@ -98,6 +123,9 @@ def sandbox_command(
     seed: int,
     webhook_url: str | None,
     require_tls: bool,
+    test_mode: bool,
+    content_type: str,
+    chain_failure: ChainFailure,
     credentials_file: Path | None,
     show_credentials: bool,
     export_on_exit: Path | None,
@@ -126,6 +154,9 @@ def sandbox_command(
         rate_limit=_rate_limit(rate_limit),
         seed=seed,
         require_tls=require_tls,
+        test_mode=test_mode,
+        content_type=JSON_CONTENT_TYPE if content_type == "json" else KARTRA_CONTENT_TYPE,
+        chain_failure=chain_failure,
         webhook_url=webhook_url,
         host=host,
         port=port,

@@ -26,9 +26,11 @@ from kartra_async.sandbox import Sandbox
 
 @pytest.fixture
 async def client() -> AsyncIterator[tuple[KartraClient, Sandbox]]:
-    async with Sandbox(rate_limit=None) as sandbox:
-        async with KartraClient(**sandbox.credentials.as_dict(), base_url=sandbox.url) as client:
-            yield client, sandbox
+    async with (
+        Sandbox(rate_limit=None) as sandbox,
+        KartraClient(**sandbox.credentials.as_dict(), base_url=sandbox.url) as client,
+    ):
+        yield client, sandbox
 
 
 def test_the_class_depends_on_the_cmd() -> None:
