@@ -94,7 +94,7 @@ class KartraClient:
             retry = RetryPolicy()
         self._retry = retry
         self._closed = False
-        self._test_mode = env_test_mode() if test_mode is None else bool(test_mode)
+        self._test_mode = _env_test_mode() if test_mode is None else bool(test_mode)
         self._sender = Sender(self)
 
     @classmethod
@@ -278,7 +278,7 @@ class KartraClient:
         return (await self.send(AccountCall().retrieve_custom_fields())).custom_fields
 
 
-def env_test_mode(environ: Mapping[str, str] | None = None) -> bool:
+def _env_test_mode(environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``KARTRA_TEST_MODE`` says the App is in Test Mode (1, true, yes or on)."""
     env = os.environ if environ is None else environ
     return env.get(ENV_TEST_MODE, "").strip().lower() in _TRUE

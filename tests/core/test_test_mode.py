@@ -16,7 +16,6 @@ from kartra_async import (
     OutcomeUnknown,
     RetryPolicy,
 )
-from kartra_async._client import env_test_mode
 from kartra_async.sandbox import FaultKind, Sandbox
 
 
@@ -116,15 +115,15 @@ async def test_the_call_as_sent_and_as_given(sandbox: Sandbox) -> None:
     assert [record.email for record in sandbox.log] == ["keep@gmail.com", "other@kartra.com"]
 
 
-def test_env_and_argument(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert env_test_mode({"KARTRA_TEST_MODE": "1"})
-    assert env_test_mode({"KARTRA_TEST_MODE": " True "})
-    assert not env_test_mode({"KARTRA_TEST_MODE": "0"})
-    assert not env_test_mode({})
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1", True), (" True ", True), ("yes", True), ("on", True), ("0", False), ("", False)],
+)
+def test_env_and_argument(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
     credentials = {"app_id": "a", "api_key": "b", "api_password": "c"}
-    monkeypatch.setenv("KARTRA_TEST_MODE", "yes")
-    assert KartraClient(**credentials).test_mode
-    assert not KartraClient(**credentials, test_mode=False).test_mode
+    monkeypatch.setenv("KARTRA_TEST_MODE", value)
+    assert KartraClient(**credentials).test_mode is expected
+    # An explicit argument wins over the environment.
+    assert KartraClient(**credentials, test_mode=not expected).test_mode is not expected
     monkeypatch.delenv("KARTRA_TEST_MODE")
-    assert not KartraClient(**credentials).test_mode
-    assert KartraClient(**credentials, test_mode=True).test_mode
+    assert KartraClient(**credentials).test_mode is False
