@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, Final
 
-from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp import BodyPartReader, web
 
 from .._form import MAX_NESTING, MAX_VARS, PhpArray, encode_pairs, parse_query
 
@@ -84,25 +84,38 @@ def is_json(content_type: str) -> bool:
 
 
 async def multipart_form(request: web.Request) -> PhpArray:
-    """A ``multipart/form-data`` body as ``$_POST``: its fields, files left out (``$_FILES``)."""
+    """A ``multipart/form-data`` body as ``$_POST``: its fields, files left out (``$_FILES``).
+
+    Bounded like any body by the app's ``client_max_size`` (413 beyond it); only the first
+    ``MAX_VARS`` fields count, as PHP's ``max_input_vars``.
+    """
+    limit = request.client_max_size
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     pairs: list[tuple[str, str]] = []
+    size = 0
     try:
         reader = await request.multipart()
-        while len(pairs) < MAX_VARS:
+        while True:
             part = await reader.next()
             if part is None:
                 break
-            if isinstance(part, MultipartReader) or part.name is None or part.filename:
+            if not isinstance(part, BodyPartReader) or part.name is None or part.filename:
                 continue
-            pairs.append((part.name, await _text(part)))
-    except (ValueError, AssertionError, UnicodeDecodeError):
-        # aiohttp raises these for a malformed body: PHP would fill no $_POST either.
+            data = bytearray()
+            while chunk := await part.read_chunk():
+                size += len(chunk)
+                if size > limit:
+                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+                data.extend(chunk)
+            if len(pairs) < MAX_VARS:
+                charset = part.get_charset(default="utf-8")
+                pairs.append((part.name, part.decode(bytes(data)).decode(charset, "replace")))
+    except (ValueError, AssertionError, LookupError, RuntimeError):
+        # aiohttp raises these for a malformed body (or an unknown charset or encoding): PHP
+        # would fill no $_POST either.
         return {}
     return parse_query(encode_pairs(pairs))
-
-
-async def _text(part: BodyPartReader) -> str:
-    return (await part.read(decode=True)).decode(part.get_charset(default="utf-8"), "replace")
 
 
 async def read_form(request: web.Request) -> PhpArray:

@@ -3,6 +3,7 @@ query string ($_REQUEST, POST over GET), and labels its replies as Kartra does."
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -202,3 +203,44 @@ async def test_rate_limited_replies_carry_the_same_label(http: aiohttp.ClientSes
             async with http.post(sb.url, data=build_query(CREDENTIALS.as_dict())) as response:
                 statuses.append((response.status, response.headers["Content-Type"]))
     assert statuses[-1] == (429, KARTRA_CONTENT_TYPE)
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart", "json"])
+async def test_an_oversized_body_is_refused_whatever_the_encoding(
+    plain: Sandbox, http: aiohttp.ClientSession, encoding: str
+) -> None:
+    huge = {**CREDENTIALS.as_dict(), "lead": {"email": "big@example.com", "notes": "x" * 5_000_000}}
+    kwargs: dict[str, Any]
+    if encoding == "urlencoded":
+        kwargs = {"data": io.BytesIO(build_query(huge).encode())}
+    elif encoding == "multipart":
+        # Fifty fields of 100 kB: each small, together over the 4 MB bound.
+        form = aiohttp.FormData(default_to_multipart=True)
+        for key, value in flatten({**CREDENTIALS.as_dict(), "lead": {"email": "big@example.com"}}):
+            form.add_field(key, value)
+        for index in range(50):
+            form.add_field(f"lead[note{index}]", "x" * 100_000)
+        kwargs = {"data": form}
+    else:
+        kwargs = {
+            "data": io.BytesIO(json.dumps(huge).encode()),
+            "headers": {"Content-Type": "application/json"},
+        }
+    async with http.post(plain.url, **kwargs) as response:
+        assert response.status == 413
+    assert plain.account.lead_by_email("big@example.com") is None
+
+
+async def test_a_multipart_flood_counts_the_first_thousand_fields(
+    plain: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    form = aiohttp.FormData(default_to_multipart=True)
+    for key, value in flatten({**CREDENTIALS.as_dict(), "actions": [{"cmd": "create_lead"}]}):
+        form.add_field(key, value)
+    for index in range(3000):
+        form.add_field(f"junk{index}", "x")
+    form.add_field("lead[email]", "late@example.com")
+    async with http.post(plain.url, data=form) as response:
+        reply = json.loads(await response.read())
+    # As PHP's max_input_vars: the field after the first 1,000 never arrives.
+    assert reply["actions"][0]["create_lead"]["type"] == "206"
