@@ -127,3 +127,19 @@ def test_env_and_argument(monkeypatch: pytest.MonkeyPatch, value: str, expected:
     assert KartraClient(**credentials, test_mode=not expected).test_mode is not expected
     monkeypatch.delenv("KARTRA_TEST_MODE")
     assert KartraClient(**credentials).test_mode is False
+
+
+@pytest.mark.parametrize("lose_reply", [False, True])
+async def test_a_rename_is_found_under_its_new_address(sandbox: Sandbox, lose_reply: bool) -> None:
+    async with client_for(sandbox, test_mode=True) as client:
+        created = await client.send(LeadRequest(email="old@gmail.com").create())
+        if lose_reply:
+            # The rename lands, its reply is lost: reconciliation probes the new stored address.
+            sandbox.faults.force(FaultKind.RESET_AFTER, cmds="edit_lead")
+        renamed = await client.send(
+            LeadRequest(email="old@gmail.com").edit(new_email="new@gmail.com").assign_tag("VIP")
+        )
+        profile = await client.get_lead(email="new@gmail.com")
+    assert renamed.lead_id == created.lead_id == profile.id
+    assert profile.email == "new@kartra.com"
+    assert sandbox.account.lead_by_email("old@kartra.com") is None
