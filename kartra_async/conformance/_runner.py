@@ -22,7 +22,7 @@ from .._errors import KartraError
 from .._form import build_query
 from .._model import Credentials
 from .._protocol import decode
-from ..sandbox import Sandbox, SandboxCredentials
+from ..sandbox import Sandbox, SandboxAccount, SandboxCredentials
 from ._compare import Answer, Difference, compare, scrub, shape_of
 from ._scenarios import SCENARIOS, Context, Form, Inventory, Scenario, Step
 
@@ -193,22 +193,41 @@ def _ok(answer: Answer) -> bool:
     return isinstance(payload, dict) and str(payload.get("status", "")).lower() == "success"
 
 
-async def _check_tag(endpoint: Poster, tag: str) -> None:
-    call = AccountCall().retrieve_account_tags()
-    answer = await endpoint.post({"actions": [{"cmd": "retrieve_account_tags"}]})
+#: ``SandboxAccount.seed``'s custom field spec: a type, or a type and its option names.
+FieldSpec = str | tuple[str, list[str]]
+
+
+async def _read_account(endpoint: Poster, tag: str) -> dict[str, FieldSpec]:
+    """Check the tag exists; the endpoint's custom field definitions, to mirror them.
+
+    Two reads, nothing written: a lead profile lists every custom field of the account, so
+    the sandbox must define the same ones for the profiles to be comparable.
+    """
+    call = AccountCall().retrieve_account_tags().retrieve_custom_fields()
+    answer = await endpoint.post(
+        {"actions": [{"cmd": "retrieve_account_tags"}, {"cmd": "retrieve_custom_fields"}]}
+    )
     try:
-        tags = decode(answer.http_status, answer.body, call).account_tags
+        reply = decode(answer.http_status, answer.body, call)
     except KartraError as exc:
         raise ConformanceError(f"the endpoint refused the first call: {exc}") from None
-    if tag not in tags:
+    if tag not in reply.account_tags:
         raise ConformanceError(
             f"the account has no tag {tag!r}: create it in Kartra first (every lead this check "
             "creates is tagged with it), or name an existing one with --tag"
         )
+    fields: dict[str, FieldSpec] = {}
+    for definition in reply.custom_fields:
+        kind = str(definition.type or "input_field")
+        names = [option.value or str(option.option_id) for option in definition.options]
+        fields[definition.identifier] = (kind, names) if names else kind
+    return fields
 
 
-def _seed(sandbox: Sandbox, inventory: Inventory) -> None:
-    sandbox.seed(
+def _account(inventory: Inventory, fields: dict[str, FieldSpec]) -> SandboxAccount:
+    """The reference account: only what the scenarios use, and the endpoint's custom fields."""
+    return SandboxAccount().seed(
+        custom_fields=fields,
         tags=[inventory.tag],
         lists=[inventory.list] if inventory.list else [],
         sequences={inventory.sequence[0]: [inventory.sequence[1]]} if inventory.sequence else None,
@@ -296,7 +315,7 @@ async def run_conformance(
     http = session or aiohttp.ClientSession(timeout=timeout)
     try:
         endpoint = Poster(http, url, credentials, rate=options.rate)
-        await _check_tag(endpoint, options.inventory.tag)
+        fields = await _read_account(endpoint, options.inventory.tag)
         run = _Run(endpoint, options, _Recorder(options.record, endpoint.secrets))
         base = Context(options.run_id, options.inventory)
         detection = SCENARIOS[0]
@@ -306,8 +325,8 @@ async def run_conformance(
         test_mode = _detected(detection_answers)
         base = attrs.evolve(base, test_mode=test_mode)
         results: list[ScenarioResult] = []
-        async with Sandbox(rate_limit=None, test_mode=test_mode) as sandbox:
-            _seed(sandbox, options.inventory)
+        account = _account(options.inventory, fields)
+        async with Sandbox(account, rate_limit=None, test_mode=test_mode) as sandbox:
             reference = Poster(http, sandbox.url, _credentials(sandbox.credentials))
             for scenario in SCENARIOS:
                 ctx = attrs.evolve(base, scenario=scenario.name)
@@ -331,8 +350,8 @@ async def run_conformance(
                 )
                 continue
             # Kartra's own limit: a fresh sandbox, so earlier calls do not count.
-            async with Sandbox(test_mode=test_mode) as limited:
-                _seed(limited, options.inventory)
+            limited_account = _account(options.inventory, fields)
+            async with Sandbox(limited_account, test_mode=test_mode) as limited:
                 reference = Poster(http, limited.url, _credentials(limited.credentials))
                 ctx = attrs.evolve(base, scenario=scenario.name)
                 results.append(await run.burst(scenario, ctx, reference))

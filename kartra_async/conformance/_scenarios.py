@@ -52,7 +52,9 @@ class Context:
 
     def email(self, key: str = "a") -> str:
         """The address of this scenario's lead ``key`` (as created)."""
-        return f"ka-{self.scenario}-{key}@{self.domain}"
+        # The run id is in the local part too: Test Mode keeps only the local part, and two
+        # runs must not collide there.
+        return f"ka-{self.run_id}-{self.scenario}-{key}@{self.domain}"
 
     def lookup(self, key: str = "a") -> str:
         """The address to look lead ``key`` up by: the stored one when the App is in Test Mode."""

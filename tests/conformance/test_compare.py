@@ -85,5 +85,5 @@ def test_scenario_requests_use_the_run_domain_and_the_tag() -> None:
 def test_lookups_follow_test_mode() -> None:
     live = Context("r1", scenario="s")
     test = Context("r1", scenario="s", test_mode=True)
-    assert live.lookup() == live.email() == "ka-s-a@run-r1.kartra-async-conformance.example.com"
-    assert test.lookup() == "ka-s-a@kartra.com"
+    assert live.lookup() == live.email() == "ka-r1-s-a@run-r1.kartra-async-conformance.example.com"
+    assert test.lookup() == "ka-r1-s-a@kartra.com"

@@ -21,7 +21,7 @@ from kartra_async.conformance import (
     Report,
     run_conformance,
 )
-from kartra_async.sandbox import JSON_CONTENT_TYPE, Sandbox
+from kartra_async.sandbox import JSON_CONTENT_TYPE, Sandbox, SandboxAccount
 
 TAG = "kartra-async-conformance"
 FULL = Inventory(
@@ -216,3 +216,30 @@ async def test_refused_credentials_stop_the_check() -> None:
                 endpoint.url, Credentials("app-x", "key-x", "pw-x"), Options(rate=0)
             )
     assert "pw-x" not in str(info.value)
+
+
+async def test_two_runs_on_one_test_mode_app_do_not_collide() -> None:
+    endpoint = Sandbox(rate_limit=None, test_mode=True)
+    async with endpoint:
+        endpoint.seed(tags=[TAG])
+        creds = endpoint.credentials
+        credentials = Credentials(creds.app_id, creds.api_key, creds.api_password)
+        first = await run_conformance(endpoint.url, credentials, Options(inventory=FULL, rate=0))
+        second = await run_conformance(endpoint.url, credentials, Options(inventory=FULL, rate=0))
+    assert first.run_id != second.run_id
+    assert (first.differences, second.differences) == (0, 0)
+    assert second.test_mode
+
+
+@pytest.mark.parametrize(
+    "custom_fields",
+    [{}, {"shoe_size": "input_field", "pet": ("radio_button", ["cat"])}],
+    ids=["none", "two"],
+)
+async def test_the_reference_mirrors_the_endpoints_custom_fields(
+    custom_fields: dict[str, Any],
+) -> None:
+    account = SandboxAccount().seed(tags=[TAG], custom_fields=custom_fields)
+    report, fields = await check(Sandbox(account, rate_limit=None), Inventory(tag=TAG))
+    assert fields == {}
+    assert report.differences == 0
