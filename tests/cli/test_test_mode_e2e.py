@@ -22,6 +22,13 @@ def _args(csv_path: Path, tmp: Path, name: str) -> list[str]:
             "--output", str(tmp / f"{name}-results.jsonl")]
 
 
+def _get(email: str, url: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SCRIPT, "get", email, "--json", "--base-url", url, *flags],
+        capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
+    )
+
+
 def _outcomes(path: Path) -> list[str]:
     return [json.loads(line)["outcome"] for line in path.read_text().splitlines()]
 
@@ -52,6 +59,8 @@ def test_import_killed_resumed_and_rerun_in_test_mode(tmp_path: Path) -> None:
         rerun = run_import(_args(csv_path, tmp_path, "second"), sandbox.url,
                            KARTRA_TEST_MODE="1")
         assert rerun.returncode == 0, rerun.stderr
+        found = _get("lead0@example.com", sandbox.url, "--test-mode")
+        missed = _get("lead0@example.com", sandbox.url)
     finally:
         _, export = sandbox.stop()
 
@@ -65,3 +74,6 @@ def test_import_killed_resumed_and_rerun_in_test_mode(tmp_path: Path) -> None:
     vip = account.tags["VIP"]
     assert all(lead.tags == [vip] for lead in account.leads.values() if "lead" in lead.email)
     assert '"lead0@example.com"' not in export
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["email"] == "lead0@kartra.com"
+    assert missed.returncode == 1  # without Test Mode the address as given finds nothing
