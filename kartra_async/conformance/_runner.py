@@ -21,7 +21,7 @@ from .._builder import AccountCall
 from .._errors import KartraError
 from .._form import build_query
 from .._model import Credentials
-from .._protocol import decode
+from .._protocol import FormBody, decode
 from ..sandbox import Sandbox, SandboxAccount, SandboxCredentials
 from ._compare import Answer, Difference, compare, scrub, shape_of
 from ._scenarios import SCENARIOS, Context, Form, Inventory, Scenario, Step
@@ -140,10 +140,7 @@ class Poster:
             self._next = max(now, self._next) + self._interval
             if wait > 0:
                 await asyncio.sleep(wait)
-        fields: dict[str, Any] = dict(self._credentials.form_fields())
-        if wrong_password:
-            fields["api_password"] = _WRONG_PASSWORD
-        body = build_query({**fields, **form})
+        body = _form_body(self._credentials, form, wrong_password)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         try:
             async with self._session.post(self.url, data=body, headers=headers) as response:
@@ -151,6 +148,15 @@ class Poster:
                 return Answer(response.status, response.headers.get("Content-Type", ""), raw)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ConformanceError(f"{self.url}: {type(exc).__name__}: {exc}") from None
+
+
+def _form_body(credentials: Credentials, form: Form, wrong_password: bool) -> FormBody:
+    """The encoded request. A function of its own, so no caller's frame holds the credentials
+    as a plain local: a traceback rendered with locals shows only the ``FormBody``'s repr."""
+    fields: dict[str, Any] = dict(credentials.form_fields())
+    if wrong_password:
+        fields["api_password"] = _WRONG_PASSWORD
+    return FormBody(build_query({**fields, **form}).encode("ascii"))
 
 
 class _Recorder:

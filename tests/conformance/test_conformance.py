@@ -5,6 +5,7 @@ reported where they differ."""
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,20 @@ async def test_the_reference_mirrors_the_endpoints_custom_fields(
     report, fields = await check(Sandbox(account, rate_limit=None), Inventory(tag=TAG))
     assert fields == {}
     assert report.differences == 0
+
+
+CANARY = "canary-5e1f-conformance-secret"
+
+
+async def test_an_unreachable_endpoint_shows_no_secret_even_with_locals() -> None:
+    # Port 9 on loopback: nothing listens, so the first post fails.
+    with pytest.raises(ConformanceError) as caught:
+        await run_conformance(
+            "http://127.0.0.1:9/api", Credentials(CANARY, CANARY, CANARY), Options(rate=0)
+        )
+    rendered = "".join(
+        traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+    )
+    assert "127.0.0.1:9" in rendered
+    assert "FormBody" in rendered  # the request was a local of a captured frame
+    assert CANARY not in rendered
