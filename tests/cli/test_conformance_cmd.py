@@ -25,9 +25,11 @@ def conformance(url: str, *args: str, **env: str) -> subprocess.CompletedProcess
 def test_agreement_difference_and_refusals(tmp_path: Path) -> None:
     plain = SandboxProcess.start(tmp_path)
     altered = SandboxProcess.start(tmp_path, options=("--content-type", "json"))
+    going_on = SandboxProcess.start(tmp_path, options=("--chain-failure", "continue"))
     try:
         same = conformance(plain.url, *ARGS, "--record", str(tmp_path / "golden"))
         differ = conformance(altered.url, *ARGS, "--scenario", "get_lead")
+        chain = conformance(going_on.url, *ARGS, "--scenario", "chain_midway")
         no_tag = conformance(plain.url, "--tag", "No such tag", "--rate", "0")
         no_credentials = subprocess.run(
             [SCRIPT, "conformance", "--base-url", plain.url],
@@ -40,6 +42,7 @@ def test_agreement_difference_and_refusals(tmp_path: Path) -> None:
     finally:
         plain.stop()
         altered.stop()
+        going_on.stop()
 
     assert same.returncode == 0, same.stdout + same.stderr
     assert "0 differ" in same.stdout
@@ -53,6 +56,10 @@ def test_agreement_difference_and_refusals(tmp_path: Path) -> None:
         differ.stdout
     )
     assert "2 scenarios compared" in differ.stdout
+
+    assert chain.returncode == 1, chain.stdout + chain.stderr
+    assert "DIFF  chain_midway" in chain.stdout
+    assert "actions: sandbox ['create_lead', 'assign_tag', 'assign_tag'], endpoint" in chain.stdout
 
     assert no_tag.returncode == 2
     assert "no tag 'No such tag'" in no_tag.stderr
