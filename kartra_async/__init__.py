@@ -37,6 +37,7 @@ from ._errors import (
     AppError,
     AuthError,
     BillingError,
+    CalendarDateError,
     CalendarError,
     CommandNotPermitted,
     ConfigurationError,
@@ -47,6 +48,7 @@ from ._errors import (
     InvalidAPIKey,
     InvalidAPIPassword,
     InvalidAppId,
+    InvalidDate,
     KartraError,
     LeadAlreadyExists,
     LeadDeleted,
@@ -65,6 +67,7 @@ from ._errors import (
     RequestTimeout,
     SequenceError,
     ServerError,
+    SubscriptionDateError,
     SubscriptionNotFound,
     TagError,
     TransactionNotFound,
@@ -74,7 +77,7 @@ from ._errors import (
     ValidationError,
     error_class,
 )
-from ._model import TIME_ZONES, Credentials, CustomField, is_sandbox_credentials
+from ._model import TIME_ZONES, Credentials, CustomField, is_sandbox_credentials, test_mode_email
 from ._outcome import Outcome, Progress
 from ._pacing import LocalPacer, NoPacer, Pacer, PacerStats
 from ._protocol import decode, encode
@@ -110,6 +113,7 @@ __all__ = [
     "AppError",
     "AuthError",
     "BillingError",
+    "CalendarDateError",
     "CalendarError",
     "Call",
     "CommandNotPermitted",
@@ -125,6 +129,7 @@ __all__ = [
     "InvalidAPIKey",
     "InvalidAPIPassword",
     "InvalidAppId",
+    "InvalidDate",
     "KartraClient",
     "KartraError",
     "LeadAlreadyExists",
@@ -161,6 +166,7 @@ __all__ = [
     "Safety",
     "SequenceError",
     "ServerError",
+    "SubscriptionDateError",
     "SubscriptionNotFound",
     "TagError",
     "Timeouts",
@@ -178,4 +184,5 @@ __all__ = [
     "encode",
     "error_class",
     "is_sandbox_credentials",
+    "test_mode_email",
 ]

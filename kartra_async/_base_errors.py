@@ -19,7 +19,8 @@ class Failure(enum.StrEnum):
     #: applied, and sending the call again is safe.
     NOT_SENT = "not_sent"
     #: Kartra answered with an error: nothing was applied, or only the chain's actions before
-    #: the failing one (named by the error).
+    #: the failing one (named by the error); an endpoint that goes on after a failing action
+    #: reports each later action's result in the error's ``reply``.
     REJECTED = "rejected"
     #: The call may have been applied: its reply was lost after the request may have left.
     UNKNOWN = "unknown"

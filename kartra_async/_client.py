@@ -11,19 +11,21 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import AsyncIterable, Callable, Hashable, Iterable
+from collections.abc import AsyncIterable, Callable, Hashable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import attrs
 
+from ._actions import CreateLead
 from ._builder import CALL_TYPES, AccountCall, Call, GetLead, LeadCall, UpsertCall, WireCall
 from ._bulk import OutcomeStream, Recover, StreamInput, lead_identity
 from ._driver import drive
 from ._errors import RateLimited, UsageError
-from ._model import Credentials, is_sandbox_credentials
+from ._model import Credentials, is_sandbox_credentials, test_mode_email
 from ._outcome import Outcome
 from ._pacing import LocalPacer, Pacer
 from ._protocol import Encoder, decode
@@ -47,6 +49,9 @@ ENV_APP_ID = "KARTRA_APP_ID"
 ENV_API_KEY = "KARTRA_API_KEY"
 ENV_API_PASSWORD = "KARTRA_API_PASSWORD"
 ENV_BASE_URL = "KARTRA_BASE_URL"
+#: Set to 1/true/yes/on when the App is in Test Mode (``KartraClient(test_mode=None)`` reads it).
+ENV_TEST_MODE = "KARTRA_TEST_MODE"
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 class KartraClient:
@@ -71,6 +76,11 @@ class KartraClient:
 
     Credentials a sandbox generated (``sandbox-...``) are refused with ``UsageError`` unless the
     endpoint is a loopback address: they must never reach the real Kartra.
+    ``test_mode``: the App is in Kartra's Test Mode, which stores every lead it creates under
+    ``@kartra.com`` (``jo@gmail.com`` becomes ``jo@kartra.com``). Every lookup by email (edits,
+    searches, ``get_lead``, chains without an opener, and the client's own reconciliation and
+    upsert lookups) then uses the stored address, so code written for live mode works unchanged.
+    None (the default) reads ``KARTRA_TEST_MODE``.
     """
 
     def __init__(
@@ -88,6 +98,7 @@ class KartraClient:
         ssl_context: ssl.SSLContext | None = None,
         schema: AccountSchema | None = None,
         check_schema: bool = False,
+        test_mode: bool | None = None,
     ) -> None:
         credentials = Credentials(app_id, api_key, api_password)
         # The encoder is the only holder of the credentials (its repr hides them).
@@ -114,7 +125,8 @@ class KartraClient:
             retry = RetryPolicy()
         self._retry = retry
         self._closed = False
-        self._settler = Settler(retry)
+        self._test_mode = _env_test_mode() if test_mode is None else bool(test_mode)
+        self._settler = Settler(retry, stored_email=self._lookup_email)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> KartraClient:
@@ -141,6 +153,34 @@ class KartraClient:
     def pacer(self) -> Pacer:
         """The pacer every call of this client passes."""
         return self._pacer
+
+    @property
+    def test_mode(self) -> bool:
+        """Whether lookups by email use the address Kartra's Test Mode stores."""
+        return self._test_mode
+
+    def _lookup_email(self, email: str) -> str:
+        """The address to look a lead up by: the Test Mode one when the App is in Test Mode."""
+        return test_mode_email(email) if self._test_mode else email
+
+    def _wire_call(self, call: WireCall) -> WireCall:
+        """``call`` as sent: in Test Mode, a lookup by email names the stored address.
+
+        A create keeps the address as given (Kartra rewrites it itself), so the same call
+        works in live mode and nothing but a lookup depends on the setting.
+        """
+        if not self._test_mode:
+            return call
+        if isinstance(call, GetLead):
+            if call.email is None:
+                return call
+            return attrs.evolve(call, email=self._lookup_email(call.email))
+        if isinstance(call, LeadCall) and call.lead.email is not None:
+            if isinstance(call.opener, CreateLead):
+                return call
+            lead = attrs.evolve(call.lead, email=self._lookup_email(call.lead.email))
+            return attrs.evolve(call, lead=lead)
+        return call
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -189,9 +229,10 @@ class KartraClient:
         return await self._send_once(call)
 
     async def _send_once(self, call: WireCall) -> Reply:
-        # The one path to the wire; the settling driver calls it for every attempt.
+        # The one path to the wire; the settling driver calls it for every attempt. In Test
+        # Mode every lookup by email is sent with the address Kartra stored.
         self._check_open()
-        body = self._encoder.encode(call)
+        body = self._encoder.encode(self._wire_call(call))
         await self._pacer.acquire()
         self._check_open()
         response = await self._transport.post(body)
@@ -234,7 +275,8 @@ class KartraClient:
         return await drive(flow, self._send_once, asyncio.sleep)
 
     def _lead_identity(self, call: Call | Recover) -> Hashable | None:
-        return lead_identity(call)
+        # In Test Mode two addresses with one local part are one stored lead: one lane.
+        return lead_identity(call, self._lookup_email)
 
     def stream(
         self,
@@ -369,6 +411,12 @@ def _refuse_sandbox_credentials_off_loopback(credentials: Credentials, url: str)
             f"a loopback address, not to {url!r}: set the base URL to the sandbox's URL "
             "(KARTRA_BASE_URL, or the line its --credentials-file wrote)"
         )
+
+
+def _env_test_mode(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``KARTRA_TEST_MODE`` says the App is in Test Mode (1, true, yes or on)."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_TEST_MODE, "").strip().lower() in _TRUE
 
 
 def _timeouts(timeout: float | Timeouts | None) -> Timeouts | None:

@@ -70,7 +70,8 @@ ERROR_CODES: Final[dict[int, tuple[str, Family]]] = {
     258: ("Class does not exist", "calendar"),
     259: ("No active/pending calendar subscription for this lead", "calendar"),
     # 260/261 are shared by calendar_subscribe and edit_subscription; the family is the
-    # calendar one because that is where Kartra documented them first.
+    # calendar one because that is where Kartra documented them first (the client raises them
+    # from edit_subscription as billing errors: ``_errors.CMD_ERROR_CLASSES``).
     260: ("Invalid date format", "calendar"),
     261: ("Date is in the past", "calendar"),
     263: (

@@ -22,10 +22,15 @@
         ├── RequestShapeError                206 223 224 236 254
         ├── LeadError                        LeadNotFound (234, 243), LeadAlreadyExists (244),
         │                                    LeadDeleted (245)
-        ├── TagError  ListError  PointsError  SequenceError  CalendarError
+        ├── TagError  ListError  PointsError  SequenceError
+        ├── CalendarError                    CalendarDateError (260, 261 from calendar_subscribe)
         ├── CustomFieldError                 CustomFieldFormatError (271), 263-273
-        └── BillingError                     TransactionNotFound (247),
-                                             SubscriptionNotFound (248), ...
+        ├── BillingError                     TransactionNotFound (247),
+        │                                    SubscriptionNotFound (248),
+        │                                    SubscriptionDateError (260, 261 from
+        │                                    edit_subscription), ...
+        └── InvalidDate                      260/261 from either family: CalendarDateError and
+                                             SubscriptionDateError are both InvalidDate
 
 Every error says how far its call got (``error.failure``, a :class:`Failure`): ``not_sent``
 (nothing reached Kartra's command processing: safe to send again), ``rejected`` (Kartra answered
@@ -234,7 +239,19 @@ class SequenceError(APIError):
 
 
 class CalendarError(APIError):
-    """A calendar command failed, or a date was rejected (255-261)."""
+    """A calendar command failed (255-261)."""
+
+
+class InvalidDate(APIError):
+    """260 "Invalid date format" or 261 "Date is in the past", whichever command sent the date.
+
+    Catch this to handle a rejected date of ``calendar_subscribe`` (a ``CalendarDateError``) and
+    of ``edit_subscription`` (a ``SubscriptionDateError``) alike.
+    """
+
+
+class CalendarDateError(CalendarError, InvalidDate):
+    """260/261 from ``calendar_subscribe``: the booking's date or hour was bad or past."""
 
 
 class CustomFieldError(APIError):
@@ -255,6 +272,10 @@ class TransactionNotFound(BillingError):
 
 class SubscriptionNotFound(BillingError):
     """248: no such subscription."""
+
+
+class SubscriptionDateError(BillingError, InvalidDate):
+    """260/261 from ``edit_subscription``: the new payment date was bad or past."""
 
 
 FAMILY_CLASSES: Final[dict[Family, type[APIError]]] = {
@@ -288,6 +309,8 @@ LEAF_CLASSES: Final[dict[int, type[APIError]]] = {
     244: LeadAlreadyExists,
     245: LeadDeleted,
     271: CustomFieldFormatError,
+    260: CalendarDateError,
+    261: CalendarDateError,
     247: TransactionNotFound,
     248: SubscriptionNotFound,
     RATE_LIMIT_STATUS: RateLimited,
@@ -300,7 +323,19 @@ ERROR_CLASSES: Final[dict[int, type[APIError]]] = {
 }
 ERROR_CLASSES[RATE_LIMIT_STATUS] = RateLimited
 
+#: (code, cmd) -> class, where one code belongs to another family for that cmd: Kartra reuses
+#: the calendar's date codes for a subscription's next payment date.
+CMD_ERROR_CLASSES: Final[dict[tuple[int, str], type[APIError]]] = {
+    (260, "edit_subscription"): SubscriptionDateError,
+    (261, "edit_subscription"): SubscriptionDateError,
+}
 
-def error_class(code: int) -> type[APIError]:
-    """The exception class for a Kartra message type; plain ``APIError`` for unknown codes."""
+
+def error_class(code: int, cmd: str | None = None) -> type[APIError]:
+    """The exception class for a Kartra message type (answered to ``cmd``, when known); plain
+    ``APIError`` for unknown codes."""
+    if cmd is not None:
+        by_cmd = CMD_ERROR_CLASSES.get((code, cmd))
+        if by_cmd is not None:
+            return by_cmd
     return ERROR_CLASSES.get(code, APIError)

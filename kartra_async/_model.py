@@ -186,6 +186,27 @@ def is_sandbox_credentials(credentials: Credentials) -> bool:
     )
 
 
+#: The domain Kartra gives every lead an App in Test Mode creates (fact sheet §1.6).
+TEST_MODE_DOMAIN: Final = "kartra.com"
+
+
+def test_mode_email(email: str) -> str:
+    """The address Kartra stores for ``email`` when an App in Test Mode creates the lead.
+
+    Test Mode replaces the domain with ``@kartra.com`` (``jo@gmail.com`` -> ``jo@kartra.com``),
+    so two addresses with the same local part are one lead there. The local part is kept as sent;
+    a value without ``@`` is returned unchanged (it is no address to rewrite).
+    """
+    local, at, _domain = email.strip().rpartition("@")
+    if not at:
+        return email
+    return f"{local}@{TEST_MODE_DOMAIN}"
+
+
+# Not a test, whatever its name: keeps pytest from collecting it where a test module imports it.
+test_mode_email.__test__ = False  # type: ignore[attr-defined]
+
+
 # --- validators: each returns the normalised value or raises ValidationError(field, reason) ---
 
 

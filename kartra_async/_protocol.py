@@ -316,6 +316,6 @@ def _error(
     # Kartra always sends a type with its errors; 0 stands for "none given" so code is an int.
     number = code if code is not None else 0
     text = message or ERROR_CODES.get(number, ("Unknown error", ""))[0]
-    return error_class(number)(
+    return error_class(number, cmd)(
         number, text, reply=reply, cmd=cmd, action_index=index, email=lead_email(call)
     )

@@ -476,7 +476,7 @@ class Settler:
         opener = call.opener
         assert isinstance(opener, EditLead)
         assert opener.new_email is not None
-        new = opener.new_email.casefold()
+        new = self._stored(opener.new_email).casefold()
         safe = tuple(action for action in call.actions[1:] if _is_safe(action))
         lead = call.lead
         doubt = _cmds(call.actions)
@@ -485,7 +485,8 @@ class Settler:
             current = _profile_email(found)
             if found is not None and current == new:
                 return (yield from self._reapply(lead, safe, state, found=found))
-            if found is None or (lead.email is not None and current == lead.email.casefold()):
+            was = self._stored(lead.email).casefold() if lead.email is not None else None
+            if found is None or (was is not None and current == was):
                 return (yield from self._resend(call, self._not_landed(state, late)))
             raise _unknown(state, doubt, found)
         assert lead.email is not None

@@ -46,6 +46,7 @@ def get(
     sandbox_rate_limit: int,
     credentials_file: Path | None,
     base_url: str | None,
+    test_mode: bool | None,
 ) -> None:
     """Show the lead with this EMAIL: profile, tags, lists, sequences, custom fields.
 
@@ -55,7 +56,7 @@ def get(
         call = GetLead(email=email)
     except UsageError as exc:
         raise CannotRun(str(exc)) from None
-    target = Target(sandbox, sandbox_rate_limit, credentials_file, base_url)
+    target = Target(sandbox, sandbox_rate_limit, credentials_file, base_url, test_mode=test_mode)
 
     async def fetch() -> tuple[Mapping[str, Any], LeadProfile] | None:
         async with connect(target) as conn:
@@ -121,12 +122,13 @@ def inventory(
     sandbox_rate_limit: int,
     credentials_file: Path | None,
     base_url: str | None,
+    test_mode: bool | None,
 ) -> None:
     """List the account's tags, lists, sequences and custom fields (one call).
 
     Exit status: 0 done; 2 could not run; 3 no credentials.
     """
-    target = Target(sandbox, sandbox_rate_limit, credentials_file, base_url)
+    target = Target(sandbox, sandbox_rate_limit, credentials_file, base_url, test_mode=test_mode)
     call = (
         AccountCall()
         .retrieve_account_tags()

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 import click
 
-from .._client import ENV_API_KEY, ENV_API_PASSWORD, ENV_APP_ID, ENV_BASE_URL, KartraClient
+from .._client import (
+    ENV_API_KEY,
+    ENV_API_PASSWORD,
+    ENV_APP_ID,
+    ENV_BASE_URL,
+    ENV_TEST_MODE,
+    KartraClient,
+)
 from .._errors import KartraError, UsageError
 from .._model import Credentials
 from .._pacing import DEFAULT_RATE, LocalPacer, Pacer
@@ -170,6 +177,8 @@ class Target:
     base_url: str | None = None
     rate: float | None = None
     redis_url: str | None = None
+    #: --test-mode: the App is in Test Mode (None: ``KARTRA_TEST_MODE`` decides).
+    test_mode: bool | None = None
 
 
 @attrs.define
@@ -189,7 +198,9 @@ async def connect(
     if target.sandbox:
         from ..sandbox import Sandbox
 
-        async with Sandbox(rate_limit=target.sandbox_rate_limit) as sandbox:
+        async with Sandbox(
+            rate_limit=target.sandbox_rate_limit, test_mode=bool(target.test_mode)
+        ) as sandbox:
             if seed:
                 sandbox.seed(**seed)
             rate = target.rate or min(DEFAULT_RATE, target.sandbox_rate_limit * 0.98)
@@ -200,6 +211,7 @@ async def connect(
                 api_password=creds.api_password,
                 base_url=sandbox.url,
                 pacer=_pacer(target, rate, creds.app_id),
+                test_mode=target.test_mode,
             ) as client:
                 yield Connection(client, sandbox, rate)
         return
@@ -216,6 +228,7 @@ async def connect(
             api_password=credentials.api_password,
             base_url=base_url,
             pacer=_pacer(target, rate, credentials.app_id),
+            test_mode=target.test_mode,
         )
     except UsageError as exc:
         raise CannotRun(str(exc)) from None
@@ -263,6 +276,13 @@ def target_options(func: F) -> F:
             "--base-url",
             default=None,
             help=f"API endpoint (default: ${ENV_BASE_URL} or {DEFAULT_BASE_URL}).",
+        ),
+        click.option(
+            "--test-mode",
+            is_flag=True,
+            default=None,
+            help="The App is in Kartra's Test Mode: look leads up by the @kartra.com address "
+            f"it stores (default: ${ENV_TEST_MODE}).",
         ),
     )
     for option in reversed(tuple(options)):

@@ -236,6 +236,7 @@ def import_(
     sandbox_rate_limit: int,
     credentials_file: Path | None,
     base_url: str | None,
+    test_mode: bool | None,
 ) -> None:
     """Import leads from FILE (CSV or JSONL), paced under Kartra's limit, journaled, resumable.
 
@@ -289,7 +290,15 @@ def import_(
         resume=resume,
         output=output,
         concurrency=concurrency,
-        target=Target(sandbox, sandbox_rate_limit, credentials_file, base_url, rate, redis_url),
+        target=Target(
+            sandbox,
+            sandbox_rate_limit,
+            credentials_file,
+            base_url,
+            rate,
+            redis_url,
+            test_mode=test_mode,
+        ),
         estimated_rows=facts.estimated_rows,
         journal_header=header,
         allow_invalid=allow_invalid,

@@ -18,7 +18,16 @@ from pathlib import Path
 
 import click
 
-from ..sandbox import FaultRule, Faults, Sandbox, SandboxAccount, SandboxCredentials
+from ..sandbox import (
+    JSON_CONTENT_TYPE,
+    KARTRA_CONTENT_TYPE,
+    ChainFailure,
+    FaultRule,
+    Faults,
+    Sandbox,
+    SandboxAccount,
+    SandboxCredentials,
+)
 from ..sandbox._credentials import ENV_NAMES
 from ..sandbox._fault_config import parse_fault_spec
 from ..sandbox._journal import JournalEntry
@@ -178,6 +187,25 @@ async def _serve(
 @click.option("--webhook-url", default=None, help="Post outbound events (tags, lists, ...) here.")
 @click.option("--require-tls", is_flag=True, help="Answer plain-http calls with error 201.")
 @click.option(
+    "--test-mode",
+    is_flag=True,
+    help="Answer as an App in Test Mode: created leads' emails become @kartra.com.",
+)
+@click.option(
+    "--content-type",
+    type=click.Choice(["kartra", "json"]),
+    default="kartra",
+    show_default=True,
+    help="Label replies text/html as Kartra does, or application/json.",
+)
+@click.option(
+    "--chain-failure",
+    type=click.Choice(["stop", "continue"]),
+    default="stop",
+    show_default=True,
+    help="After a failing action, end the chain (Kartra's documented way) or go on.",
+)
+@click.option(
     "--credentials-file",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
@@ -202,6 +230,9 @@ def sandbox_command(
     seed: int,
     webhook_url: str | None,
     require_tls: bool,
+    test_mode: bool,
+    content_type: str,
+    chain_failure: ChainFailure,
     credentials_file: Path | None,
     show_credentials: bool,
     export_on_exit: Path | None,
@@ -254,6 +285,9 @@ def sandbox_command(
         rate_limit=_rate_limit(rate_limit),
         faults=Faults(*faults, seed=seed),
         require_tls=require_tls,
+        test_mode=test_mode,
+        content_type=JSON_CONTENT_TYPE if content_type == "json" else KARTRA_CONTENT_TYPE,
+        chain_failure=chain_failure,
         webhook_url=webhook_url,
         host=host,
         port=port,

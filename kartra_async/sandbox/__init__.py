@@ -18,11 +18,23 @@ Decisions where Kartra's documentation is silent (the README has the same table)
 * Order of checks: 201 (only with ``require_tls``), 238/239/240, 202/203/204, 233, 242, then the
   shape (223, 236, 224, 254) and 262 (unknown cmd, cmd not permitted, opener not at
   ``actions[0]``: a misbuilt chain never half-runs).
-* A chain stops at its first failing action, keeps earlier effects and answers
-  ``{"status":"Error","message","type","actions":[...so far, the failed one included]}``.
+* A chain stops at its first failing action (``chain_failure="stop"``, the default), keeps
+  earlier effects and answers ``{"status":"Error","message","type","actions":[...so far, the
+  failed one included]}``. ``chain_failure="continue"`` runs every later action (a lead-scoped
+  one looks the lead up again when the opener failed); ``actions`` then holds every result and
+  the top level names the first failure.
 * Without an opener the lead is looked up at the first lead-scoped action (id wins; 206, 243,
   245). ``get_lead`` answers 234/245/206 and ignores any ``actions``.
 * Emails match case-insensitively; a deleted lead's email stays reserved (create -> 245).
+* Test Mode (``test_mode=True``): created and renamed leads are stored under ``@kartra.com``
+  (``kartra_async.test_mode_email``), so a second address with the same local part -> 244;
+  lookups are not rewritten (the original address finds nothing).
+* Bodies are read as PHP fills ``$_REQUEST`` (``request_order="GP"``): urlencoded (also without
+  a Content-Type), multipart (fields only) and JSON bodies become the same PHP array, with the
+  same limits, checks and codes; the query string is merged under them (a top-level body key
+  wins). An unreadable body counts as empty.
+* Replies are labelled ``text/html; charset=UTF-8`` as Kartra's are (``content_type=`` changes
+  it, e.g. to ``JSON_CONTENT_TYPE``).
 * Custom field values: unknown identifiers ignored; any malformed entry -> 271, nothing applied.
 * Tag/list/sequence no-ops succeed without an event; calendar date and hour are optional
   together; refunds name the original transaction; PayPal subscriptions can only be cancelled.
@@ -38,16 +50,19 @@ from ._admin import SandboxAdmin
 from ._admin_client import AdminAPIError, SandboxAdminClient
 from ._credentials import SandboxCredentials
 from ._defaults import default_account
-from ._engine import COMMANDS, process
+from ._engine import COMMANDS, ChainFailure, process
 from ._faults import FaultKind, FaultRule, Faults
 from ._records import RequestRecord, SandboxStats
-from ._server import Sandbox
+from ._server import JSON_CONTENT_TYPE, KARTRA_CONTENT_TYPE, Sandbox
 from ._snapshot import export_account, load_account
 from ._state import SandboxAccount
 
 __all__ = [
     "COMMANDS",
+    "JSON_CONTENT_TYPE",
+    "KARTRA_CONTENT_TYPE",
     "AdminAPIError",
+    "ChainFailure",
     "FaultKind",
     "FaultRule",
     "Faults",

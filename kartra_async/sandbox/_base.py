@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from .._form import PhpArray, PhpValue
+from .._model import test_mode_email
 from ._state import Lead, SandboxAccount
 from ._views import outbound_lead
 
@@ -52,6 +53,12 @@ class Context:
     events: list[Event] | None = None
     #: Whether outbound events are wanted (building them costs time).
     emit: bool = False
+    #: Whether the App is in Test Mode (created and renamed leads are stored under @kartra.com).
+    test_mode: bool = False
+
+    def stored_email(self, email: str) -> str:
+        """The address a lead created or renamed to ``email`` is stored under."""
+        return test_mode_email(email) if self.test_mode else email
 
     def event(self, action: str, details: dict[str, Any]) -> None:
         """Record an outbound event for the current lead, if events are wanted."""

@@ -12,9 +12,15 @@ Decisions where Kartra's docs are silent (also listed in the README):
   nothing: 223/224/236 shapes, 254 for a missing ``cmd`` (or no actions at all), 262 for an
   unknown cmd, a cmd the App may not run, and an opener (create/edit/search_lead) anywhere but
   ``actions[0]`` — a misbuilt chain never half-runs.
-* A chain stops at the first failing action. Earlier effects stay (no rollback) and the reply is
-  ``{"status":"Error","message","type","actions":[...]}`` with the results so far, the failed
-  action included, so a created lead's id is never lost.
+* A chain stops at the first failing action (``chain_failure="stop"``, the default). Earlier
+  effects stay (no rollback) and the reply is ``{"status":"Error","message","type","actions":
+  [...]}`` with the results so far, the failed action included, so a created lead's id is never
+  lost. With ``chain_failure="continue"`` every later action still runs (a lead-scoped one looks
+  the lead up again when the opener failed) and ``actions`` holds every result; the top level
+  names the first failure.
+* Test Mode (``test_mode=True``): the address a lead is created with, or renamed to, is stored
+  with the domain ``@kartra.com`` (``_model.test_mode_email``); lookups by email are not
+  rewritten, so the original address finds nothing and a second local part collides (244).
 * Without an opener, the lead is looked up (id wins over email) at the first lead-scoped action:
   206 when neither is sent, 243 when missing, 245 when deleted.
 * A request with ``get_lead`` is a read: its ``actions`` (if any) are ignored.
@@ -22,7 +28,7 @@ Decisions where Kartra's docs are silent (also listed in the README):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
@@ -35,6 +41,9 @@ from ._credentials import SandboxCredentials
 from ._lead_commands import LEAD_COMMANDS, LEAD_FOUND, OPENERS, find_lead
 from ._state import SandboxAccount
 from ._views import lead_profile
+
+#: What a chain does after a failing action: end there (Kartra's documented behaviour) or go on.
+ChainFailure: TypeAlias = Literal["stop", "continue"]
 
 #: Every cmd the sandbox knows.
 COMMANDS: dict[str, Command] = {
@@ -117,11 +126,14 @@ def process(
     remote: str | None = None,
     insecure: bool = False,
     emit: bool = False,
+    test_mode: bool = False,
+    chain_failure: ChainFailure = "stop",
 ) -> Outcome:
     """Process one parsed request body against ``account``.
 
     ``insecure`` means TLS is required and the call came over plain http (-> 201).
-    ``emit`` asks for outbound events to be collected.
+    ``emit`` asks for outbound events to be collected. ``test_mode`` stores created and renamed
+    leads under ``@kartra.com``; ``chain_failure`` says whether a chain goes on after a failure.
     """
     cmds = command_names(form)
     lead_form = form.get("lead")
@@ -149,8 +161,14 @@ def process(
         else:
             outcome.body = {"status": "Success", "lead_details": lead_profile(account, lead, now)}
         return outcome
-    ctx = Context(account, now, lead_form if isinstance(lead_form, dict) else {}, emit=emit)
-    outcome.body = _run_chain(ctx, form)
+    ctx = Context(
+        account,
+        now,
+        lead_form if isinstance(lead_form, dict) else {},
+        emit=emit,
+        test_mode=test_mode,
+    )
+    outcome.body = _run_chain(ctx, form, go_on=chain_failure == "continue")
     outcome.events = ctx.events
     return outcome
 
@@ -186,11 +204,12 @@ def _permission_error(account: SandboxAccount, cmds: list[str]) -> int | None:
     return None
 
 
-def _run_chain(ctx: Context, form: PhpArray) -> dict[str, Any]:
+def _run_chain(ctx: Context, form: PhpArray, *, go_on: bool) -> dict[str, Any]:
     actions = form["actions"]
     assert isinstance(actions, dict)
     results: list[dict[str, Any]] = []
     reply: dict[str, Any] = {"status": "Success", "actions": results}
+    first_failure: dict[str, Any] | None = None
     for action in actions.values():
         assert isinstance(action, dict)
         cmd = str(action["cmd"]).strip()
@@ -202,8 +221,12 @@ def _run_chain(ctx: Context, form: PhpArray) -> dict[str, Any]:
         except Fail as failure:
             failed = error_body(failure.code)
             results.append({cmd: dict(failed)})
-            failed["actions"] = results
-            return failed
+            if not go_on:
+                failed["actions"] = results
+                return failed
+            if first_failure is None:
+                first_failure = failed
+            continue
         entry: dict[str, Any] = {"status": "Success"}
         known = SUCCESS_CODES.get(cmd)
         if known is not None:
@@ -219,4 +242,6 @@ def _run_chain(ctx: Context, form: PhpArray) -> dict[str, Any]:
             # The lead article shows search_lead's reply flat; clients may read either place.
             reply["message"] = LEAD_FOUND
             reply["lead_details"] = data["lead_details"]
+    if first_failure is not None:
+        return {**first_failure, "actions": results}
     return reply

@@ -104,10 +104,14 @@ def _apply(
 
 
 def create_lead(ctx: Context, params: PhpArray) -> Data:
-    """``create_lead``: 206 without email, 244 email taken, 245 email of a deleted lead, 271."""
+    """``create_lead``: 206 without email, 244 email taken, 245 email of a deleted lead, 271.
+
+    In Test Mode the lead is stored (and collides) under its ``@kartra.com`` address.
+    """
     email = text(ctx.lead_form, "email")
     if not email:
         raise Fail(206)
+    email = ctx.stored_email(email)
     existing = ctx.account.lead_by_email(email)
     if existing is not None:
         raise Fail(245 if existing.deleted is not None else 244)
@@ -122,6 +126,8 @@ def edit_lead(ctx: Context, params: PhpArray) -> Data:
     """``edit_lead``: only sent fields change, ``""`` clears; ``new_email`` taken -> 244."""
     lead = find_lead(ctx.account, ctx.lead_form)
     new_email = text(ctx.lead_form, "new_email")
+    if new_email:
+        new_email = ctx.stored_email(new_email)
     renamed = bool(new_email) and new_email.lower() != lead.email.lower()
     if renamed and ctx.account.lead_by_email(new_email) is not None:
         raise Fail(244)

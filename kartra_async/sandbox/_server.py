@@ -21,21 +21,24 @@ from typing import Any
 from aiohttp import web
 
 from .._codes import RATE_LIMIT_MESSAGE, RATE_LIMIT_STATUS
-from .._form import parse_query
 from ._admin import SandboxAdmin
 from ._base import text
 from ._credentials import SandboxCredentials
 from ._defaults import default_account
-from ._engine import Outcome, command_names, process
+from ._engine import ChainFailure, Outcome, command_names, process
 from ._faults import FaultKind, FaultRule, Faults
 from ._journal import RequestLog
 from ._ratelimit import SlidingWindow
 from ._records import RequestRecord, SandboxStats
+from ._request_body import read_form
 from ._snapshot import export_account, load_account
 from ._state import SandboxAccount
 from ._webhook import WebhookEmitter
 
-_JSON = "application/json"
+#: The label a JSON API would use: ``Sandbox(content_type=JSON_CONTENT_TYPE)``.
+JSON_CONTENT_TYPE = "application/json"
+#: What Kartra labels its JSON replies with (fact sheet §1.3); ``Sandbox(content_type=...)``.
+KARTRA_CONTENT_TYPE = "text/html; charset=UTF-8"
 _RATE_LIMITED_BODY = json.dumps({"status": "Error", "message": RATE_LIMIT_MESSAGE}).encode()
 # What a PHP notice printed ahead of the JSON looks like: the body is no longer JSON.
 _PHP_WARNING = (
@@ -55,6 +58,11 @@ class Sandbox:
     ``webhook_url``: post outbound events there. ``clock``: monotonic seconds for the limiter.
     ``allow_remote_admin``: answer the admin API (``/_sandbox/``) off loopback too.
     ``record_events``: journal outbound events for the admin API even without a webhook.
+    ``content_type``: the replies' Content-Type (Kartra's ``text/html; charset=UTF-8``; pass
+    ``"application/json"`` for the label a JSON API would use).
+    ``test_mode``: answer as an App in Test Mode (created leads' emails become ``@kartra.com``).
+    ``chain_failure``: ``"stop"`` (a chain ends at its first failing action) or ``"continue"``
+    (later actions still run).
     """
 
     def __init__(
@@ -74,7 +82,12 @@ class Sandbox:
         log_size: int = 10_000,
         allow_remote_admin: bool = False,
         record_events: bool = False,
+        content_type: str = KARTRA_CONTENT_TYPE,
+        test_mode: bool = False,
+        chain_failure: ChainFailure = "stop",
     ) -> None:
+        if chain_failure not in ("stop", "continue"):
+            raise ValueError(f"chain_failure: must be 'stop' or 'continue', not {chain_failure!r}")
         if account is None:
             account = default_account()
         elif isinstance(account, (str, Path)):
@@ -86,6 +99,9 @@ class Sandbox:
             faults.reseed(seed)
         self.limiter = SlidingWindow(rate_limit, clock) if rate_limit is not None else None
         self.require_tls = require_tls
+        self.content_type = content_type
+        self.test_mode = test_mode
+        self.chain_failure: ChainFailure = chain_failure
         self.stats = SandboxStats(faults=self.faults.injected)
         #: The admin API (``/_sandbox/``) and its journal of calls and events.
         self.admin = SandboxAdmin(
@@ -195,11 +211,7 @@ class Sandbox:
     # --- one call ----------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        form = parse_query(await request.read())
-        if request.query_string:
-            # Some integrations send the credentials in the query string (fact sheet §1.2).
-            for key, value in parse_query(request.query_string).items():
-                form.setdefault(key, value)
+        form = await read_form(request)
         cmds = command_names(form)
         stats = self.stats
         stats.calls += 1
@@ -222,7 +234,10 @@ class Sandbox:
         if after is not None:
             return await self._inject(request, after, cmds, form, outcome)
         self.log.append(RequestRecord(cmds, outcome.email, 200, outcome.status, outcome.type))
-        return web.Response(body=_dumps(outcome.body), content_type=_JSON)
+        return self._reply(_dumps(outcome.body))
+
+    def _reply(self, body: bytes, status: int = 200) -> web.Response:
+        return web.Response(status=status, body=body, headers={"Content-Type": self.content_type})
 
     def _run(self, form: dict[Any, Any], remote: str | None, *, insecure: bool) -> Outcome:
         """Run one call's commands against the account: the commit."""
@@ -234,6 +249,8 @@ class Sandbox:
             remote=remote,
             insecure=insecure,
             emit=self._webhook is not None or self.admin.record_events,
+            test_mode=self.test_mode,
+            chain_failure=self.chain_failure,
         )
         self.stats.replies[outcome.status] += 1
         if outcome.events:
@@ -273,7 +290,7 @@ class Sandbox:
 
     def _too_many(self, cmds: tuple[str, ...], form: dict[Any, Any], fault: str) -> web.Response:
         self.log.append(RequestRecord(cmds, _email(form), RATE_LIMIT_STATUS, "Error", "", fault))
-        return web.Response(status=RATE_LIMIT_STATUS, body=_RATE_LIMITED_BODY, content_type=_JSON)
+        return self._reply(_RATE_LIMITED_BODY, RATE_LIMIT_STATUS)
 
     def _post_events(self, outcome: Outcome) -> None:
         assert self._webhook is not None
@@ -314,7 +331,7 @@ class Sandbox:
             raise asyncio.CancelledError
         assert outcome is not None
         body = _dumps(outcome.body)
-        content_type = _JSON
+        content_type = self.content_type
         if kind is FaultKind.MALFORMED_JSON:
             body = _PHP_WARNING + body
         elif kind is FaultKind.TRUNCATED_JSON:
@@ -322,7 +339,7 @@ class Sandbox:
         elif kind is FaultKind.HTML_CONTENT_TYPE:
             content_type = "text/html"
         self.log.append(RequestRecord(cmds, email, 200, status, code, rule.kind.value))
-        return web.Response(body=body, content_type=content_type)
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def _dumps(body: dict[str, Any]) -> bytes:

@@ -66,12 +66,14 @@ class SandboxProcess:
     export_path: Path
 
     @classmethod
-    def start(cls, tmp: Path, *, rate_limit: int = 1000) -> SandboxProcess:
-        """Start it on a free port and wait for its URL."""
+    def start(
+        cls, tmp: Path, *, rate_limit: int = 1000, options: tuple[str, ...] = ()
+    ) -> SandboxProcess:
+        """Start it on a free port (with extra command ``options``) and wait for its URL."""
         export_path = tmp / f"export-{time.monotonic_ns()}.json"
         process = subprocess.Popen(
             [SCRIPT, "sandbox", "--port", "0", "--rate-limit", str(rate_limit),
-             "--export-on-exit", str(export_path)],
+             "--export-on-exit", str(export_path), *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -93,13 +95,15 @@ class SandboxProcess:
         return output, export_account(account, stable=True)
 
 
-def run_import(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
+def run_import(
+    args: list[str], url: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     """Run ``kartra-async import`` to completion against the sandbox at ``url``."""
     return subprocess.run(
         [SCRIPT, "import", *args, "--base-url", url],
         capture_output=True,
         text=True,
-        env=cli_env(),
+        env=cli_env(**env),
         timeout=60,
         check=False,
     )

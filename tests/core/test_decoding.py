@@ -370,6 +370,8 @@ LEAVES = {
     244: LeadAlreadyExists,
     245: LeadDeleted,
     271: CustomFieldFormatError,
+    260: _errors.CalendarDateError,
+    261: _errors.CalendarDateError,
     247: _errors.TransactionNotFound,
     248: _errors.SubscriptionNotFound,
 }

@@ -23,7 +23,7 @@ async def test_chain_over_http_and_a_credential_free_log(
     )
     status, body, content_type = await post(http, sandbox.url, payload)
     assert status == 200
-    assert content_type.startswith("application/json")
+    assert content_type == "text/html; charset=UTF-8"
     reply = json.loads(body)
     lead = sandbox.account.lead_by_email("web@example.com")
     assert lead is not None
