@@ -20,7 +20,7 @@ from ._actions import (
 )
 from ._builder import AccountCall, Call, GetLead, LeadCall, LeadRequest
 from ._bulk import OutcomeStream, Recover
-from ._client import KartraClient
+from ._client import ClientOptions, CredentialsLike, KartraClient, SandboxLike
 from ._errors import (
     AccountInactive,
     APIError,
@@ -64,6 +64,17 @@ from ._errors import (
     ValidationError,
     error_class,
 )
+from ._hooks import (
+    EventHook,
+    EventHooks,
+    HookEvent,
+    Hooks,
+    PacerPause,
+    Reconcile,
+    ReplyDecoded,
+    RequestSent,
+    Retry,
+)
 from ._model import TIME_ZONES, Credentials, CustomField
 from ._outcome import Outcome, Progress
 from ._pacing import LocalPacer, NoPacer, Pacer, PacerStats
@@ -99,14 +110,20 @@ __all__ = [
     "BillingError",
     "CalendarError",
     "Call",
+    "ClientOptions",
     "CommandNotPermitted",
     "ConfigurationError",
     "Credentials",
+    "CredentialsLike",
     "CustomField",
     "CustomFieldError",
     "CustomFieldFormatError",
+    "EventHook",
+    "EventHooks",
     "Failure",
     "GetLead",
+    "HookEvent",
+    "Hooks",
     "InsecureConnection",
     "InvalidAPIKey",
     "InvalidAPIPassword",
@@ -130,19 +147,25 @@ __all__ = [
     "OutcomeStream",
     "OutcomeUnknown",
     "Pacer",
+    "PacerPause",
     "PacerStats",
     "PointsError",
     "Progress",
     "RateLimited",
     "RawResponse",
+    "Reconcile",
     "Recover",
     "Recurrence",
     "Reply",
+    "ReplyDecoded",
+    "RequestSent",
     "RequestShapeError",
     "RequestTimeout",
+    "Retry",
     "RetryBudget",
     "RetryPolicy",
     "Safety",
+    "SandboxLike",
     "SequenceError",
     "ServerError",
     "SubscriptionNotFound",

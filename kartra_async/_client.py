@@ -7,17 +7,21 @@ bulk fan-out build on ``_send_once`` in ``_sending`` and ``_bulk``.
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
+import time
 from collections.abc import AsyncIterable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, TypedDict, Unpack
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._builder import AccountCall, Call, GetLead
+from ._builder import AccountCall, Call, GetLead, lead_email
 from ._bulk import OutcomeStream, Recover
-from ._errors import RateLimited, UsageError
+from ._errors import APIError, KartraError, RateLimited, UsageError
+from ._hooks import EventHooks, Hooks, PacerPause, ReplyDecoded, RequestSent, call_cmds
 from ._model import Credentials
 from ._outcome import Outcome
 from ._pacing import LocalPacer, Pacer
@@ -25,6 +29,7 @@ from ._protocol import Encoder, decode
 from ._replies import Reply
 from ._retry import RetryPolicy
 from ._sending import Sender
+from ._tracing import attempt_span
 from ._transport import DEFAULT_BASE_URL, AiohttpTransport, Timeouts, Transport
 
 if TYPE_CHECKING:
@@ -35,6 +40,55 @@ ENV_API_KEY = "KARTRA_API_KEY"
 ENV_API_PASSWORD = "KARTRA_API_PASSWORD"
 ENV_BASE_URL = "KARTRA_BASE_URL"
 
+logger = logging.getLogger("kartra_async")
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of ``KartraClient`` besides the credentials (for ``from_env``)."""
+
+    base_url: str
+    timeout: float | Timeouts | None
+    session: aiohttp.ClientSession | None
+    transport: Transport | None
+    pacer: Pacer | None
+    retry: RetryPolicy | None
+    ssl_context: ssl.SSLContext | None
+    event_hooks: EventHooks | None
+    log_emails: bool
+
+
+class SandboxLike(Protocol):
+    """What ``KartraClient.for_sandbox`` needs: an endpoint and the three secrets it accepts."""
+
+    @property
+    def url(self) -> str:
+        """The endpoint, e.g. ``http://127.0.0.1:54321/api``."""
+        ...
+
+    @property
+    def credentials(self) -> CredentialsLike:
+        """The credentials the endpoint accepts."""
+        ...
+
+
+class CredentialsLike(Protocol):
+    """Anything holding ``app_id``, ``api_key`` and ``api_password`` as strings."""
+
+    @property
+    def app_id(self) -> str:
+        """The App's id."""
+        ...
+
+    @property
+    def api_key(self) -> str:
+        """The API key."""
+        ...
+
+    @property
+    def api_password(self) -> str:
+        """The API password."""
+        ...
+
 
 class KartraClient:
     """An async client for Kartra's inbound API.
@@ -44,20 +98,26 @@ class KartraClient:
         async with KartraClient(app_id=..., api_key=..., api_password=...) as client:
             reply = await client.send(LeadRequest(email="a@b.co").create().assign_tag("VIP"))
 
+    The secrets come as the three strings or as ``credentials=Credentials(...)``.
+
     ``timeout`` is a number of seconds for the whole call or a ``Timeouts``. ``session`` lends
     an ``aiohttp.ClientSession`` (the client will not close it); ``transport`` replaces HTTP
     entirely (tests, in-process benchmarks). ``pacer`` spaces every call under Kartra's
     20 calls/s per App; the default ``LocalPacer`` is right for one process, share a
     ``RedisPacer`` between processes. ``retry`` is the retry policy (``RetryPolicy()`` by
-    default; ``RetryPolicy.none()`` sends each call once).
+    default; ``RetryPolicy.none()`` sends each call once). ``event_hooks`` maps event names
+    (``request_sent``, ``reply_decoded``, ``retry``, ``reconcile``, ``pacer_pause``) to lists of
+    callables, sync or async, like httpx's; ``log_emails=True`` lets emails into events and the
+    DEBUG log line each call writes (lead ids only by default).
     """
 
     def __init__(
         self,
         *,
-        app_id: str,
-        api_key: str,
-        api_password: str,
+        app_id: str | None = None,
+        api_key: str | None = None,
+        api_password: str | None = None,
+        credentials: Credentials | None = None,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float | Timeouts | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -65,9 +125,24 @@ class KartraClient:
         pacer: Pacer | None = None,
         retry: RetryPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        event_hooks: EventHooks | None = None,
+        log_emails: bool = False,
     ) -> None:
+        if credentials is None:
+            # Wrapped first: from here on no frame holds the three strings by themselves.
+            credentials = Credentials(app_id, api_key, api_password)  # type: ignore[arg-type]
+            app_id = api_key = api_password = None
+        elif app_id is not None or api_key is not None or api_password is not None:
+            app_id = api_key = api_password = None
+            raise UsageError("pass either credentials= or app_id/api_key/api_password, not both")
+        elif not isinstance(credentials, Credentials):
+            raise UsageError(
+                f"credentials: must be a Credentials, not {type(credentials).__name__}"
+            )
         # The encoder is the only holder of the credentials (its repr hides them).
-        self._encoder = Encoder(Credentials(app_id, api_key, api_password))
+        self._encoder = Encoder(credentials)
+        del credentials
+        self._hooks = Hooks(event_hooks, log_emails=log_emails)
         timeouts = _timeouts(timeout)
         if transport is not None and (session is not None or ssl_context is not None):
             raise UsageError("pass either transport or session/ssl_context, not both")
@@ -81,25 +156,39 @@ class KartraClient:
         if retry is None:
             retry = RetryPolicy()
         self._retry = retry
+        self._host = urlsplit(self._base_url).hostname
         self._closed = False
         self._sender = Sender(self)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> KartraClient:
+    def from_env(cls, **options: Unpack[ClientOptions]) -> KartraClient:
         """Build a client from ``KARTRA_APP_ID``, ``KARTRA_API_KEY``, ``KARTRA_API_PASSWORD``
-        (and optional ``KARTRA_BASE_URL``); other keyword arguments pass through."""
+        (and optional ``KARTRA_BASE_URL``); the other keyword arguments are ``KartraClient``'s
+        (``ClientOptions``)."""
         missing = [
             name for name in (ENV_APP_ID, ENV_API_KEY, ENV_API_PASSWORD) if not os.environ.get(name)
         ]
         if missing:
             raise UsageError(f"set the environment variable(s) {', '.join(missing)}")
-        kwargs.setdefault("base_url", os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
-        return cls(
-            app_id=os.environ[ENV_APP_ID],
-            api_key=os.environ[ENV_API_KEY],
-            api_password=os.environ[ENV_API_PASSWORD],
-            **kwargs,
+        options.setdefault("base_url", os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
+        credentials = Credentials(
+            os.environ[ENV_APP_ID], os.environ[ENV_API_KEY], os.environ[ENV_API_PASSWORD]
         )
+        return cls(credentials=credentials, **options)
+
+    @classmethod
+    def for_sandbox(cls, sandbox: SandboxLike, **options: Unpack[ClientOptions]) -> KartraClient:
+        """A client pointed at a started ``kartra_async.sandbox.Sandbox`` with its credentials.
+
+        ::
+
+            async with Sandbox() as sb, KartraClient.for_sandbox(sb) as client:
+                ...
+        """
+        options.setdefault("base_url", sandbox.url)
+        held = sandbox.credentials
+        credentials = Credentials(held.app_id, held.api_key, held.api_password)
+        return cls(credentials=credentials, **options)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -109,6 +198,11 @@ class KartraClient:
     def pacer(self) -> Pacer:
         """The pacer every call of this client passes."""
         return self._pacer
+
+    @property
+    def hooks(self) -> Hooks:
+        """The client's event hooks (``emit`` delivers an event to them)."""
+        return self._hooks
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -151,16 +245,61 @@ class KartraClient:
 
         A 429 is reported to the pacer (which pauses every caller) and raised as ``RateLimited``.
         """
+        return await self._send_attempt(call, 1)
+
+    async def _send_attempt(self, call: Call, attempt: int) -> Reply:
+        # ``send_once`` with the attempt number the retry loop knows, for hooks, logs and spans.
         self._check_open()
         body = self._encoder.encode(call)
         await self._pacer.acquire()
         self._check_open()
-        response = await self._transport.post(body)
-        try:
-            return decode(response.status, response.body, call)
-        except RateLimited:
-            await self._pacer.on_rate_limited()
-            raise
+        hooks = self._hooks
+        cmd = call_cmds(call)
+        email = hooks.email(lead_email(call))
+        call_lead_id = call.id if isinstance(call, GetLead) else None
+        if hooks.wants("request_sent"):
+            await hooks.emit(RequestSent(cmd, attempt, lead_id=call_lead_id, email=email))
+        status: int | None = None
+        reply: Reply | None = None
+        failure: KartraError | None = None
+        started = time.monotonic()
+        with attempt_span(cmd, attempt, self._host) as span:
+            try:
+                response = await self._transport.post(body)
+                status = response.status
+                reply = decode(response.status, response.body, call)
+            except KartraError as exc:
+                failure = exc
+            elapsed = time.monotonic() - started
+            kartra_type = reply.type if reply is not None else _kartra_type(failure)
+            lead_id = reply.lead_id if reply is not None else None
+            lead_id = lead_id if lead_id is not None else call_lead_id
+            span.finish(status=status, kartra_type=kartra_type, lead_id=lead_id, error=failure)
+        error = type(failure).__name__ if failure is not None else None
+        if logger.isEnabledFor(logging.DEBUG):
+            _log_attempt(cmd, attempt, status, kartra_type, elapsed, lead_id, error, email)
+        if hooks.wants("reply_decoded"):
+            await hooks.emit(
+                ReplyDecoded(cmd, attempt, status, kartra_type, elapsed, lead_id, error, email)
+            )
+        if isinstance(failure, RateLimited):
+            await self._report_rate_limited(cmd, attempt)
+        if failure is not None:
+            raise failure
+        assert reply is not None
+        return reply
+
+    async def _report_rate_limited(self, cmd: str, attempt: int) -> None:
+        before = self._pacer.snapshot()
+        await self._pacer.on_rate_limited()
+        if self._hooks.wants("pacer_pause"):
+            after = self._pacer.snapshot()
+            if after.pauses > before.pauses:
+                await self._hooks.emit(
+                    PacerPause(
+                        cmd, attempt, before.rate, after.rate, after.rate_limited, after.pauses
+                    )
+                )
 
     async def send(self, call: Call) -> Reply:
         """Send one call, retrying and reconciling by the retry policy; return its ``Reply``.
@@ -235,6 +374,42 @@ class KartraClient:
     async def retrieve_custom_fields(self) -> tuple[CustomFieldDefinition, ...]:
         """The account's custom field definitions."""
         return (await self.send(AccountCall().retrieve_custom_fields())).custom_fields
+
+
+def _kartra_type(error: KartraError | None) -> int | None:
+    return error.type if isinstance(error, APIError) else None
+
+
+def _log_attempt(
+    cmd: str,
+    attempt: int,
+    status: int | None,
+    kartra_type: int | None,
+    elapsed: float,
+    lead_id: int | None,
+    error: str | None,
+    email: str | None,
+) -> None:
+    extra: dict[str, object] = {
+        "kartra_cmd": cmd,
+        "kartra_attempt": attempt,
+        "kartra_status": status,
+        "kartra_type": kartra_type,
+        "kartra_elapsed": round(elapsed, 6),
+        "kartra_lead_id": lead_id,
+        "kartra_error": error,
+    }
+    if email is not None:
+        extra["kartra_email"] = email
+    logger.debug(
+        "kartra %s attempt %d: %s in %.3f s%s",
+        cmd,
+        attempt,
+        f"HTTP {status}" if status is not None else "no reply",
+        elapsed,
+        f" ({error})" if error else "",
+        extra=extra,
+    )
 
 
 def _timeouts(timeout: float | Timeouts | None) -> Timeouts | None:

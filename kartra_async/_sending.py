@@ -35,6 +35,7 @@ from ._errors import (
     ServerError,
     UsageError,
 )
+from ._hooks import reconcile_event, retry_event
 from ._outcome import Trace
 from ._replies import Reply
 from ._retry import FailureKind, RetryBudget, Verdict, decide, strictest
@@ -150,6 +151,7 @@ class Sender:
         # Computed on the first failure only: most calls succeed at once and never need it.
         safety: Safety | None = None
         policy = self._client.retry_policy
+        hooks = self._client.hooks
         started = self._clock()
         attempt = 0
         self.budget.record_first_attempt()
@@ -157,7 +159,7 @@ class Sender:
             attempt += 1
             trace.calls += 1
             try:
-                return await self._client.send_once(call)
+                return await self._client._send_attempt(call, attempt)
             except (RateLimited, NetworkError, ServerError, MalformedReply) as exc:
                 error: KartraError = exc
             if safety is None:
@@ -170,6 +172,9 @@ class Sender:
             )
             if decision.verdict is Verdict.RETRY:
                 trace.retries += 1
+                await self._client.hooks.emit(
+                    retry_event(call, attempt, error, decision.delay, decision.reason, hooks)
+                )
                 logger.info(
                     "retrying %s for %s after %s (%s), in %.2f s",
                     _cmds(call),
@@ -182,6 +187,9 @@ class Sender:
                 continue
             if decision.verdict is Verdict.RECONCILE and rounds < MAX_RECONCILE_ROUNDS:
                 trace.reconciled = True
+                await self._client.hooks.emit(
+                    reconcile_event(call, attempt, error, decision.reason, rounds + 1, hooks)
+                )
                 logger.info(
                     "reconciling %s for %s after %s: %s",
                     _cmds(call),
