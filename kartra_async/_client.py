@@ -165,15 +165,8 @@ class KartraClient:
         """Build a client from ``KARTRA_APP_ID``, ``KARTRA_API_KEY``, ``KARTRA_API_PASSWORD``
         (and optional ``KARTRA_BASE_URL``); the other keyword arguments are ``KartraClient``'s
         (``ClientOptions``)."""
-        missing = [
-            name for name in (ENV_APP_ID, ENV_API_KEY, ENV_API_PASSWORD) if not os.environ.get(name)
-        ]
-        if missing:
-            raise UsageError(f"set the environment variable(s) {', '.join(missing)}")
-        options.setdefault("base_url", os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
-        credentials = Credentials(
-            os.environ[ENV_APP_ID], os.environ[ENV_API_KEY], os.environ[ENV_API_PASSWORD]
-        )
+        credentials, base_url = _settings_from_env()
+        options.setdefault("base_url", base_url)
         return cls(credentials=credentials, **options)
 
     @classmethod
@@ -374,6 +367,19 @@ class KartraClient:
     async def retrieve_custom_fields(self) -> tuple[CustomFieldDefinition, ...]:
         """The account's custom field definitions."""
         return (await self.send(AccountCall().retrieve_custom_fields())).custom_fields
+
+
+def _settings_from_env() -> tuple[Credentials, str]:
+    """The credentials and endpoint ``from_env`` reads (``KARTRA_*`` variables)."""
+    missing = [
+        name for name in (ENV_APP_ID, ENV_API_KEY, ENV_API_PASSWORD) if not os.environ.get(name)
+    ]
+    if missing:
+        raise UsageError(f"set the environment variable(s) {', '.join(missing)}")
+    credentials = Credentials(
+        os.environ[ENV_APP_ID], os.environ[ENV_API_KEY], os.environ[ENV_API_PASSWORD]
+    )
+    return credentials, os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
 
 
 def _kartra_type(error: KartraError | None) -> int | None:
