@@ -17,6 +17,7 @@ from ._actions import (
     SAFETY_TABLE,
     Action,
     Recurrence,
+    UpsertStrategy,
 )
 from ._builder import AccountCall, Call, GetLead, LeadCall, LeadRequest
 from ._bulk import OutcomeStream, Recover
@@ -175,6 +176,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "UnauthorizedIP",
+    "UpsertStrategy",
     "UsageError",
     "ValidationError",
     "__version__",

@@ -188,6 +188,11 @@ class SearchLead(Action, cmd="search_lead", scope="lead", safety=Safety.READ, op
     """``search_lead``: check that the lead exists (and learn its id)."""
 
 
+#: How an upsert tries: create and fall back to edit, the reverse, or learn from the hit rate.
+UpsertStrategy = Literal["create-first", "edit-first", "adaptive"]
+UPSERT_STRATEGIES: Final[tuple[UpsertStrategy, ...]] = ("create-first", "edit-first", "adaptive")
+
+
 @attrs.frozen
 class UpsertLead(Action, cmd="upsert", scope="lead", safety=Safety.RECONCILE, opener=True):
     """Not a Kartra command: the client turns it into create or edit (Kartra cannot upsert).
@@ -196,11 +201,11 @@ class UpsertLead(Action, cmd="upsert", scope="lead", safety=Safety.RECONCILE, op
     cheaper from the hit rate it observes).
     """
 
-    strategy: str = attrs.field(default="adaptive")
+    strategy: UpsertStrategy = attrs.field(default="adaptive")
 
     @strategy.validator
     def _check(self, _attribute: object, value: str) -> None:
-        check_choice("strategy", value, ("create-first", "edit-first", "adaptive"))
+        check_choice("strategy", value, UPSERT_STRATEGIES)
 
 
 # --- lead-scoped actions -----------------------------------------------------------------------

@@ -53,6 +53,7 @@ from ._actions import (
     UnsubscribeFromList,
     UnsubscribeFromSequence,
     UpsertLead,
+    UpsertStrategy,
 )
 from ._errors import ValidationError
 from ._model import CustomField, check_email, check_int, check_text, check_time_zone
@@ -174,7 +175,7 @@ class LeadRequest:
         self._require_locator("search")
         return LeadCall(lead=self, actions=(SearchLead(),))
 
-    def upsert(self, strategy: str = "adaptive") -> LeadCall:
+    def upsert(self, strategy: UpsertStrategy = "adaptive") -> LeadCall:
         """Create the lead or, if its email exists, edit it; then run the chained actions.
 
         Kartra cannot upsert: the client sends create_lead or edit_lead and falls back to the
