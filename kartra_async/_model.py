@@ -18,7 +18,7 @@ import attrs
 
 from ._errors import ValidationError
 
-#: Kartra reads and writes every date in US Eastern time (fact sheet §1.7).
+#: Kartra reads and writes every date in US Eastern time (docs/kartra-api.md#dates-and-time-zones).
 KARTRA_TZ: Final = ZoneInfo("America/New_York")
 
 #: The 76 values Kartra accepts for ``lead_preferred_time_zone``, in the docs' order.
@@ -106,7 +106,7 @@ _TIME_ZONE_SET: Final = frozenset(TIME_ZONES)
 #: field) from being sent, and is far above any real profile value.
 MAX_TEXT_LENGTH: Final = 4096
 
-#: The address rule (docs/kartra-api.md, "Email addresses"): an unquoted RFC 5322 dot-atom local
+#: The address rule (docs/kartra-api.md#email-addresses): an unquoted RFC 5322 dot-atom local
 #: part (RFC 6531 lets it hold any Unicode letter, mark or digit) of at most 64 characters, "@",
 #: then a host name of at least two dot-separated labels: letters (any script), digits and inner
 #: hyphens, at most 63 characters each, the last not all digits. At most 254 characters in all.
@@ -201,7 +201,7 @@ def check_text(field: str, value: object, *, allow_empty: bool = True) -> str:
 
 
 def check_email(field: str, value: object) -> str:
-    """An email address by the project's documented rule (``docs/kartra-api.md``, "Email addresses")."""
+    """An email address by the project's documented rule (docs/kartra-api.md#email-addresses)."""
     text = check_text(field, value, allow_empty=False)
     problem = _email_problem(text)
     if problem is not None:

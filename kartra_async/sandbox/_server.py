@@ -200,7 +200,8 @@ class Sandbox:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         form = parse_query(await request.read())
         if request.query_string:
-            # Some integrations send the credentials in the query string (fact sheet §1.2).
+            # Some integrations send the credentials in the query string
+            # (docs/kartra-api.md#credentials).
             for key, value in parse_query(request.query_string).items():
                 form.setdefault(key, value)
         cmds = command_names(form)
