@@ -29,7 +29,7 @@ from ._protocol import Encoder, decode
 from ._replies import Reply
 from ._retry import RetryPolicy
 from ._sending import Sender
-from ._tracing import attempt_span
+from ._tracing import Tracer, active_tracer, attempt_span
 from ._transport import DEFAULT_BASE_URL, AiohttpTransport, Timeouts, Transport
 
 if TYPE_CHECKING:
@@ -246,28 +246,36 @@ class KartraClient:
         body = self._encoder.encode(call)
         await self._pacer.acquire()
         self._check_open()
+        tracer = active_tracer()
+        if tracer is not None or self._hooks.active or logger.isEnabledFor(logging.DEBUG):
+            return await self._observed_attempt(call, attempt, body, tracer)
+        # Nobody watches: no event, span or log line is built (the common, hot path).
+        response = await self._transport.post(body)
+        try:
+            return decode(response.status, response.body, call)
+        except RateLimited:
+            await self._report_rate_limited(call, attempt)
+            raise
+
+    async def _observed_attempt(
+        self, call: Call, attempt: int, body: bytes, tracer: Tracer | None
+    ) -> Reply:
         hooks = self._hooks
         cmd = call_cmds(call)
         email = hooks.email(lead_email(call))
-        call_lead_id = call.id if isinstance(call, GetLead) else None
         if hooks.wants("request_sent"):
+            call_lead_id = call.id if isinstance(call, GetLead) else None
             await hooks.emit(RequestSent(cmd, attempt, lead_id=call_lead_id, email=email))
-        status: int | None = None
-        reply: Reply | None = None
-        failure: KartraError | None = None
         started = time.monotonic()
-        with attempt_span(cmd, attempt, self._host) as span:
-            try:
-                response = await self._transport.post(body)
-                status = response.status
-                reply = decode(response.status, response.body, call)
-            except KartraError as exc:
-                failure = exc
-            elapsed = time.monotonic() - started
-            kartra_type = reply.type if reply is not None else _kartra_type(failure)
-            lead_id = reply.lead_id if reply is not None else None
-            lead_id = lead_id if lead_id is not None else call_lead_id
-            span.finish(status=status, kartra_type=kartra_type, lead_id=lead_id, error=failure)
+        if tracer is None:
+            status, reply, failure = await self._post(body, call)
+        else:
+            with attempt_span(tracer, cmd, attempt, self._host) as span:
+                status, reply, failure = await self._post(body, call)
+                span.finish(status, _kartra_type(reply, failure), _lead_id(reply, call), failure)
+        elapsed = time.monotonic() - started
+        kartra_type = _kartra_type(reply, failure)
+        lead_id = _lead_id(reply, call)
         error = type(failure).__name__ if failure is not None else None
         if logger.isEnabledFor(logging.DEBUG):
             _log_attempt(cmd, attempt, status, kartra_type, elapsed, lead_id, error, email)
@@ -276,23 +284,40 @@ class KartraClient:
                 ReplyDecoded(cmd, attempt, status, kartra_type, elapsed, lead_id, error, email)
             )
         if isinstance(failure, RateLimited):
-            await self._report_rate_limited(cmd, attempt)
+            await self._report_rate_limited(call, attempt)
         if failure is not None:
             raise failure
         assert reply is not None
         return reply
 
-    async def _report_rate_limited(self, cmd: str, attempt: int) -> None:
+    async def _post(
+        self, body: bytes, call: Call
+    ) -> tuple[int | None, Reply | None, KartraError | None]:
+        """Post and decode: the HTTP status, and the reply or the error (returned, not raised)."""
+        try:
+            response = await self._transport.post(body)
+        except KartraError as exc:
+            return None, None, exc
+        try:
+            return response.status, decode(response.status, response.body, call), None
+        except KartraError as exc:
+            return response.status, None, exc
+
+    async def _report_rate_limited(self, call: Call, attempt: int) -> None:
         before = self._pacer.snapshot()
         await self._pacer.on_rate_limited()
         if self._hooks.wants("pacer_pause"):
             after = self._pacer.snapshot()
             if after.pauses > before.pauses:
-                await self._hooks.emit(
-                    PacerPause(
-                        cmd, attempt, before.rate, after.rate, after.rate_limited, after.pauses
-                    )
+                event = PacerPause(
+                    call_cmds(call),
+                    attempt,
+                    before.rate,
+                    after.rate,
+                    after.rate_limited,
+                    after.pauses,
                 )
+                await self._hooks.emit(event)
 
     async def send(self, call: Call) -> Reply:
         """Send one call, retrying and reconciling by the retry policy; return its ``Reply``.
@@ -382,8 +407,17 @@ def _settings_from_env() -> tuple[Credentials, str]:
     return credentials, os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
 
 
-def _kartra_type(error: KartraError | None) -> int | None:
+def _kartra_type(reply: Reply | None, error: KartraError | None) -> int | None:
+    if reply is not None:
+        return reply.type
     return error.type if isinstance(error, APIError) else None
+
+
+def _lead_id(reply: Reply | None, call: Call) -> int | None:
+    lead_id = reply.lead_id if reply is not None else None
+    if lead_id is None and isinstance(call, GetLead):
+        lead_id = call.id
+    return lead_id
 
 
 def _log_attempt(

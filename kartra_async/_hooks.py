@@ -175,6 +175,11 @@ class Hooks:
     def __repr__(self) -> str:
         return f"Hooks({', '.join(sorted(self._by_name)) or 'none'})"
 
+    @property
+    def active(self) -> bool:
+        """True when any hook is registered."""
+        return bool(self._by_name)
+
     def wants(self, name: str) -> bool:
         """True when at least one hook listens to ``name`` (lets callers skip building events)."""
         return name in self._by_name

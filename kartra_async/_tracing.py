@@ -14,11 +14,27 @@ from typing import Any, Final
 
 try:  # pragma: no cover - exercised by whichever of the two environments runs the tests
     from opentelemetry import trace as _otel_trace
-    from opentelemetry.trace import SpanKind, Status, StatusCode
+    from opentelemetry.trace import (
+        NoOpTracerProvider,
+        ProxyTracerProvider,
+        SpanKind,
+        Status,
+        StatusCode,
+        Tracer,
+    )
 except ImportError:  # pragma: no cover
     _otel_trace = None  # type: ignore[assignment]
+    Tracer = Any  # type: ignore[misc,assignment]
 
-__all__ = ["SPAN_ATTRIBUTES", "TRACER_NAME", "attempt_span", "tracing_available"]
+__all__ = [
+    "SPAN_ATTRIBUTES",
+    "TRACER_NAME",
+    "AttemptSpan",
+    "Tracer",
+    "active_tracer",
+    "attempt_span",
+    "tracing_available",
+]
 
 #: The instrumentation scope name spans are created under.
 TRACER_NAME: Final = "kartra_async"
@@ -35,14 +51,34 @@ SPAN_ATTRIBUTES: Final = (
     "error.type",
 )
 
+# The tracer of the provider it came from, so each call does not ask the provider again.
+_cached: tuple[object, Tracer] | None = None
+
 
 def tracing_available() -> bool:
     """True when ``opentelemetry-api`` is importable."""
     return _otel_trace is not None
 
 
+def active_tracer() -> Tracer | None:
+    """Our tracer when the application configured an OpenTelemetry SDK, else None.
+
+    Without a configured provider every span would be a no-op: skipping them keeps the
+    uninstrumented path free of span and context bookkeeping.
+    """
+    global _cached
+    if _otel_trace is None:
+        return None
+    provider = _otel_trace.get_tracer_provider()
+    if isinstance(provider, (ProxyTracerProvider, NoOpTracerProvider)):
+        return None
+    if _cached is None or _cached[0] is not provider:
+        _cached = (provider, provider.get_tracer(TRACER_NAME))
+    return _cached[1]
+
+
 class AttemptSpan:
-    """What the client records on an attempt's span; a no-op when tracing is unavailable."""
+    """What the client records on an attempt's span."""
 
     __slots__ = ("_span",)
 
@@ -51,7 +87,6 @@ class AttemptSpan:
 
     def finish(
         self,
-        *,
         status: int | None,
         kartra_type: int | None,
         lead_id: int | None,
@@ -59,7 +94,7 @@ class AttemptSpan:
     ) -> None:
         """Record the attempt's result on the span."""
         span = self._span
-        if span is None or not span.is_recording():
+        if not span.is_recording():
             return
         if status is not None:
             span.set_attribute("http.response.status_code", status)
@@ -74,12 +109,8 @@ class AttemptSpan:
 
 
 @contextmanager
-def attempt_span(cmd: str, attempt: int, host: str | None) -> Iterator[AttemptSpan]:
-    """A CLIENT span around one HTTP attempt (``kartra <cmd>``), or a no-op."""
-    if _otel_trace is None:
-        yield AttemptSpan(None)
-        return
-    tracer = _otel_trace.get_tracer(TRACER_NAME)
+def attempt_span(tracer: Tracer, cmd: str, attempt: int, host: str | None) -> Iterator[AttemptSpan]:
+    """A CLIENT span around one HTTP attempt (``kartra <cmd>``), current while it runs."""
     attributes: dict[str, str | int] = {
         "kartra.cmd": cmd,
         "kartra.attempt": attempt,

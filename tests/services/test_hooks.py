@@ -29,7 +29,7 @@ from kartra_async import (
     RetryPolicy,
     UsageError,
 )
-from kartra_async._tracing import SPAN_ATTRIBUTES
+from kartra_async._tracing import SPAN_ATTRIBUTES, active_tracer
 from kartra_async.sandbox import FaultKind, Sandbox
 
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.005)
@@ -230,19 +230,27 @@ async def test_one_debug_line_per_call_with_structured_fields_and_no_email(
     assert all("quiet@example.com" not in r.getMessage() for r in caplog.records)
 
 
-@pytest.fixture(scope="module")
-def spans() -> Iterator[InMemorySpanExporter]:
+@pytest.fixture
+def spans(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
+    """An SDK provider with an in-memory exporter, as the application's for this test only.
+
+    ``trace.set_tracer_provider`` can run once per process and would leave tracing on for
+    every later test; the provider lookup is swapped for the test's duration instead.
+    """
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    # The global provider can be set once per process; this module is its only user.
-    trace.set_tracer_provider(provider)
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
     yield exporter
     provider.shutdown()
 
 
+async def test_no_span_work_without_a_configured_sdk() -> None:
+    # Only the API is "installed" as far as the client can tell: every span would be a no-op.
+    assert active_tracer() is None
+
+
 async def test_each_attempt_is_a_client_span(spans: InMemorySpanExporter) -> None:
-    spans.clear()
     async with Sandbox(rate_limit=None) as sb:
         sb.faults.force(FaultKind.HTTP_503, count=1)
         async with KartraClient.for_sandbox(sb, pacer=NoPacer(), retry=FAST_RETRY) as client:
