@@ -142,3 +142,16 @@ def test_a_hook_calling_the_client_back_is_refused_not_deadlocked(sandbox: Sandb
     with client:
         client.retrieve_account_lists()
     assert refused == ["the sync KartraClient cannot be called from its own event hooks"]
+
+
+def test_from_env_reads_the_same_variables(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in sandbox.credentials.as_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KARTRA_BASE_URL", sandbox.url)
+    with KartraClient.from_env(pacer=NoPacer()) as client:
+        assert client.retrieve_account_tags() == tuple(sandbox.account.tags)
+    monkeypatch.delenv("KARTRA_APP_ID")
+    with pytest.raises(UsageError, match="KARTRA_APP_ID"):
+        KartraClient.from_env()
