@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._asgi import asgi_app
 from ._dedupe import PurchaseDeduplicator, purchase_key
-from ._handler import DEFAULT_MAX_BODY, EventCallback, describe, webhook_handler
+from ._handler import webhook_handler
 from ._ipn import IpnBuyer, IpnKind, IpnNotification, IpnProduct, ipn_secret_matches, parse_ipn
 from ._outbound import (
     AffiliateSignupEvent,
@@ -39,6 +39,7 @@ from ._outbound import (
     parse_outbound_event,
 )
 from ._payload import KartraEvent, decode_payload, event_to_json, parse_webhook
+from ._receiving import DEFAULT_MAX_BODY, EventCallback, describe
 
 __all__ = [
     "DEFAULT_MAX_BODY",

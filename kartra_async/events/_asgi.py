@@ -12,8 +12,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TypeAlias
 
 from ._dedupe import PurchaseDeduplicator
-from ._handler import DEFAULT_MAX_BODY, EventCallback
-from ._receiving import answer_payload
+from ._receiving import DEFAULT_MAX_BODY, EventCallback, answer_payload
 
 logger = logging.getLogger("kartra_async.events")
 

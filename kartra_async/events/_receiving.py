@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Awaitable, Callable
 
 from ..records import RecordFormatError
 from ._dedupe import PurchaseDeduplicator
-from ._handler import EventCallback, describe
-from ._ipn import ipn_secret_matches
-from ._payload import decode_payload, parse_payload
+from ._ipn import IpnNotification, ipn_secret_matches
+from ._outbound import UnknownEvent
+from ._payload import KartraEvent, decode_payload, parse_payload
 
 logger = logging.getLogger("kartra_async.events")
+
+#: Kartra's payloads are a lead profile plus a few details: 1 MiB is generous.
+DEFAULT_MAX_BODY = 1 << 20
+
+EventCallback = Callable[[KartraEvent], Awaitable[None] | None]
+
+
+def describe(event: KartraEvent) -> str:
+    """A log-safe one-line description: kind and ids only, never personal data or secrets."""
+    if isinstance(event, IpnNotification):
+        return f"IPN {event.transaction_type} transaction {event.transaction_id}"
+    lead = f" lead {event.lead.id}" if event.lead is not None else ""
+    kind = "unknown action" if isinstance(event, UnknownEvent) else "action"
+    return f"outbound {kind} {str(event.action)[:64]!r}{lead}"
 
 
 async def answer_payload(
