@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from concurrent.futures import Future
 from types import TracebackType
@@ -69,6 +70,8 @@ class KartraClient:
             raise UsageError("pass either credentials= or app_id/api_key/api_password, not both")
         self._lock = threading.Lock()
         self._closed = False
+        #: Streams still open, closed with the client if their loop was left early.
+        self._streams: weakref.WeakSet[_SyncOutcomes] = weakref.WeakSet()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="kartra-async-sync", daemon=True
@@ -130,7 +133,10 @@ class KartraClient:
                 return
             self._closed = True
         try:
+            for stream in list(self._streams):
+                stream.close()
             self._run(self._client.aclose(), closing=True)
+            self._run(_settle_loop(), closing=True)
         finally:
             self._stop_loop()
 
@@ -194,7 +200,9 @@ class KartraClient:
         outcomes = self._client.stream(
             calls, concurrency=concurrency, ordered=ordered, buffer=buffer
         )
-        return _SyncOutcomes(self, _drain(outcomes))
+        iterator = _SyncOutcomes(self, _drain(outcomes))
+        self._streams.add(iterator)
+        return iterator
 
     # --- shortcuts ---------------------------------------------------------------------------
 
@@ -260,6 +268,17 @@ class _SyncOutcomes(Iterator[Outcome]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+async def _settle_loop() -> None:
+    # Whatever is still running on the private loop is cancelled before the loop stops, so
+    # nothing is destroyed while pending.
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    await asyncio.get_running_loop().shutdown_asyncgens()
 
 
 async def _build(credentials: Credentials, options: ClientOptions) -> AsyncKartraClient:

@@ -155,3 +155,14 @@ def test_from_env_reads_the_same_variables(
     monkeypatch.delenv("KARTRA_APP_ID")
     with pytest.raises(UsageError, match="KARTRA_APP_ID"):
         KartraClient.from_env()
+
+
+def test_closing_the_client_closes_a_stream_left_half_read(sandbox: Sandbox) -> None:
+    client = KartraClient.for_sandbox(sandbox, pacer=NoPacer())
+    stream = client.stream(
+        (LeadRequest(email=f"half{i}@example.com").create() for i in range(50)), concurrency=2
+    )
+    first = next(stream)
+    client.close()
+    assert first.ok and client.closed and not client._thread.is_alive()
+    assert list(stream) == []
