@@ -172,7 +172,7 @@ class Sender:
             )
             if decision.verdict is Verdict.RETRY:
                 trace.retries += 1
-                await self._client.hooks.emit(
+                await hooks.emit(
                     retry_event(call, attempt, error, decision.delay, decision.reason, hooks)
                 )
                 logger.info(
@@ -187,7 +187,7 @@ class Sender:
                 continue
             if decision.verdict is Verdict.RECONCILE and rounds < MAX_RECONCILE_ROUNDS:
                 trace.reconciled = True
-                await self._client.hooks.emit(
+                await hooks.emit(
                     reconcile_event(call, attempt, error, decision.reason, rounds + 1, hooks)
                 )
                 logger.info(
