@@ -29,7 +29,7 @@ from ._builder import (
     WireCall,
 )
 from ._bulk import OutcomeStream, Recover
-from ._client import KartraClient
+from ._client import ClientOptions, CredentialsLike, KartraClient, SandboxLike
 from ._errors import (
     AccountInactive,
     APIError,
@@ -77,6 +77,17 @@ from ._errors import (
     ValidationError,
     error_class,
 )
+from ._hooks import (
+    EventHook,
+    EventHooks,
+    HookEvent,
+    Hooks,
+    PacerPause,
+    Reconcile,
+    ReplyDecoded,
+    RequestSent,
+    Retry,
+)
 from ._model import TIME_ZONES, Credentials, CustomField, is_sandbox_credentials, test_mode_email
 from ._outcome import Outcome, Progress
 from ._pacing import LocalPacer, NoPacer, Pacer, PacerStats
@@ -116,15 +127,21 @@ __all__ = [
     "CalendarDateError",
     "CalendarError",
     "Call",
+    "ClientOptions",
     "CommandNotPermitted",
     "ConfigurationError",
     "Credentials",
+    "CredentialsLike",
     "CustomField",
     "CustomFieldError",
     "CustomFieldFormatError",
     "CustomFieldSchema",
+    "EventHook",
+    "EventHooks",
     "Failure",
     "GetLead",
+    "HookEvent",
+    "Hooks",
     "InsecureConnection",
     "InvalidAPIKey",
     "InvalidAPIPassword",
@@ -150,20 +167,26 @@ __all__ = [
     "OutcomeStream",
     "OutcomeUnknown",
     "Pacer",
+    "PacerPause",
     "PacerStats",
     "PointsError",
     "Progress",
     "RateLimited",
     "RawResponse",
+    "Reconcile",
     "RecordFormatError",
     "Recover",
     "Recurrence",
     "Reply",
+    "ReplyDecoded",
+    "RequestSent",
     "RequestShapeError",
     "RequestTimeout",
+    "Retry",
     "RetryBudget",
     "RetryPolicy",
     "Safety",
+    "SandboxLike",
     "SequenceError",
     "ServerError",
     "SubscriptionDateError",

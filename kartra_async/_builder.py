@@ -59,7 +59,8 @@ from ._errors import ValidationError
 from ._model import CustomField, check_email, check_int, check_text, check_time_zone
 from ._safety import Safety
 
-#: Lead profile fields sent as ``lead[<name>]`` (fact sheet §0.1 and §4.2), besides id/email.
+#: Lead profile fields sent as ``lead[<name>]``, besides id/email
+#: (docs/kartra-api.md#leads-and-chaining).
 LEAD_TEXT_FIELDS: Final = (
     "phone",
     "phone_country_code",

@@ -9,22 +9,34 @@ one small driver (``_driver``) over it, and ``stream`` runs them on a bounded po
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import ssl
+import time
 from collections.abc import AsyncIterable, Callable, Hashable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
 
 from ._actions import CreateLead
-from ._builder import CALL_TYPES, AccountCall, Call, GetLead, LeadCall, UpsertCall, WireCall
+from ._builder import (
+    CALL_TYPES,
+    AccountCall,
+    Call,
+    GetLead,
+    LeadCall,
+    UpsertCall,
+    WireCall,
+    lead_email,
+)
 from ._bulk import OutcomeStream, Recover, StreamInput, lead_identity
 from ._driver import drive
-from ._errors import RateLimited, UsageError
+from ._errors import APIError, KartraError, RateLimited, UsageError
+from ._hooks import EventHooks, Hooks, PacerPause, ReplyDecoded, RequestSent, call_cmds
 from ._model import Credentials, is_sandbox_credentials, test_mode_email
 from ._outcome import Outcome
 from ._pacing import LocalPacer, Pacer
@@ -33,6 +45,7 @@ from ._replies import Reply
 from ._retry import RetryPolicy
 from ._schema import AccountSchema
 from ._settle import Settler, Trace
+from ._tracing import Tracer, active_tracer, attempt_span
 from ._transport import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
@@ -53,6 +66,55 @@ ENV_BASE_URL = "KARTRA_BASE_URL"
 ENV_TEST_MODE = "KARTRA_TEST_MODE"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
+logger = logging.getLogger("kartra_async")
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of ``KartraClient`` besides the credentials (for ``from_env``)."""
+
+    base_url: str
+    timeout: float | Timeouts | None
+    session: aiohttp.ClientSession | None
+    transport: Transport | None
+    pacer: Pacer | None
+    retry: RetryPolicy | None
+    ssl_context: ssl.SSLContext | None
+    event_hooks: EventHooks | None
+    log_emails: bool
+
+
+class SandboxLike(Protocol):
+    """What ``KartraClient.for_sandbox`` needs: an endpoint and the three secrets it accepts."""
+
+    @property
+    def url(self) -> str:
+        """The endpoint, e.g. ``http://127.0.0.1:54321/api``."""
+        ...
+
+    @property
+    def credentials(self) -> CredentialsLike:
+        """The credentials the endpoint accepts."""
+        ...
+
+
+class CredentialsLike(Protocol):
+    """Anything holding ``app_id``, ``api_key`` and ``api_password`` as strings."""
+
+    @property
+    def app_id(self) -> str:
+        """The App's id."""
+        ...
+
+    @property
+    def api_key(self) -> str:
+        """The API key."""
+        ...
+
+    @property
+    def api_password(self) -> str:
+        """The API password."""
+        ...
+
 
 class KartraClient:
     """An async client for Kartra's inbound API.
@@ -61,6 +123,8 @@ class KartraClient:
 
         async with KartraClient(app_id=..., api_key=..., api_password=...) as client:
             reply = await client.send(LeadRequest(email="a@b.co").create().assign_tag("VIP"))
+
+    The secrets come as the three strings or as ``credentials=Credentials(...)``.
 
     ``timeout`` is a number of seconds for the whole call or a ``Timeouts``. ``session`` lends
     an ``aiohttp.ClientSession`` (the client will not close it); ``transport`` replaces HTTP
@@ -81,14 +145,19 @@ class KartraClient:
     searches, ``get_lead``, chains without an opener, and the client's own reconciliation and
     upsert lookups) then uses the stored address, so code written for live mode works unchanged.
     None (the default) reads ``KARTRA_TEST_MODE``.
+    default; ``RetryPolicy.none()`` sends each call once). ``event_hooks`` maps event names
+    (``request_sent``, ``reply_decoded``, ``retry``, ``reconcile``, ``pacer_pause``) to lists of
+    callables, sync or async, like httpx's; ``log_emails=True`` lets emails into events and the
+    DEBUG log line each call writes (lead ids only by default).
     """
 
     def __init__(
         self,
         *,
-        app_id: str,
-        api_key: str,
-        api_password: str,
+        app_id: str | None = None,
+        api_key: str | None = None,
+        api_password: str | None = None,
+        credentials: Credentials | None = None,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float | Timeouts | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -99,10 +168,23 @@ class KartraClient:
         schema: AccountSchema | None = None,
         check_schema: bool = False,
         test_mode: bool | None = None,
+        event_hooks: EventHooks | None = None,
+        log_emails: bool = False,
     ) -> None:
-        credentials = Credentials(app_id, api_key, api_password)
+        if credentials is None:
+            # Wrapped first: from here on no frame holds the three strings by themselves.
+            credentials = Credentials(app_id, api_key, api_password)  # type: ignore[arg-type]
+            app_id = api_key = api_password = None
+        elif app_id is not None or api_key is not None or api_password is not None:
+            app_id = api_key = api_password = None
+            raise UsageError("pass either credentials= or app_id/api_key/api_password, not both")
+        elif not isinstance(credentials, Credentials):
+            raise UsageError(
+                f"credentials: must be a Credentials, not {type(credentials).__name__}"
+            )
         # The encoder is the only holder of the credentials (its repr hides them).
         self._encoder = Encoder(credentials)
+        self._hooks = Hooks(event_hooks, log_emails=log_emails)
         timeouts = _timeouts(timeout)
         if transport is not None and (session is not None or ssl_context is not None):
             raise UsageError("pass either transport or session/ssl_context, not both")
@@ -124,26 +206,33 @@ class KartraClient:
         if retry is None:
             retry = RetryPolicy()
         self._retry = retry
+        self._host = urlsplit(self._base_url).hostname
         self._closed = False
         self._test_mode = _env_test_mode() if test_mode is None else bool(test_mode)
         self._settler = Settler(retry, stored_email=self._lookup_email)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> KartraClient:
+    def from_env(cls, **options: Unpack[ClientOptions]) -> KartraClient:
         """Build a client from ``KARTRA_APP_ID``, ``KARTRA_API_KEY``, ``KARTRA_API_PASSWORD``
-        (and optional ``KARTRA_BASE_URL``); other keyword arguments pass through."""
-        missing = [
-            name for name in (ENV_APP_ID, ENV_API_KEY, ENV_API_PASSWORD) if not os.environ.get(name)
-        ]
-        if missing:
-            raise UsageError(f"set the environment variable(s) {', '.join(missing)}")
-        kwargs.setdefault("base_url", os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
-        return cls(
-            app_id=os.environ[ENV_APP_ID],
-            api_key=os.environ[ENV_API_KEY],
-            api_password=os.environ[ENV_API_PASSWORD],
-            **kwargs,
-        )
+        (and optional ``KARTRA_BASE_URL``); the other keyword arguments are ``KartraClient``'s
+        (``ClientOptions``)."""
+        credentials, base_url = _settings_from_env()
+        options.setdefault("base_url", base_url)
+        return cls(credentials=credentials, **options)
+
+    @classmethod
+    def for_sandbox(cls, sandbox: SandboxLike, **options: Unpack[ClientOptions]) -> KartraClient:
+        """A client pointed at a started ``kartra_async.sandbox.Sandbox`` with its credentials.
+
+        ::
+
+            async with Sandbox() as sb, KartraClient.for_sandbox(sb) as client:
+                ...
+        """
+        options.setdefault("base_url", sandbox.url)
+        held = sandbox.credentials
+        credentials = Credentials(held.app_id, held.api_key, held.api_password)
+        return cls(credentials=credentials, **options)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -181,6 +270,10 @@ class KartraClient:
             lead = attrs.evolve(call.lead, email=self._lookup_email(call.lead.email))
             return attrs.evolve(call, lead=lead)
         return call
+
+    def hooks(self) -> Hooks:
+        """The client's event hooks (``emit`` delivers an event to them)."""
+        return self._hooks
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -226,21 +319,88 @@ class KartraClient:
         self._check_open()
         if self._check_schema:
             await self._check_against_schema(call)
-        return await self._send_once(call)
+        return await self._send_attempt(call, 1)
 
-    async def _send_once(self, call: WireCall) -> Reply:
-        # The one path to the wire; the settling driver calls it for every attempt. In Test
-        # Mode every lookup by email is sent with the address Kartra stored.
+    async def _send_attempt(self, call: WireCall, attempt: int) -> Reply:
+        # The one path to the wire; the settling driver calls it for every attempt (its number
+        # goes to hooks, logs and spans). In Test Mode a lookup by email names the stored
+        # address.
         self._check_open()
         body = self._encoder.encode(self._wire_call(call))
         await self._pacer.acquire()
         self._check_open()
+        tracer = active_tracer()
+        if tracer is not None or self._hooks.active or logger.isEnabledFor(logging.DEBUG):
+            return await self._observed_attempt(call, attempt, body, tracer)
+        # Nobody watches: no event, span or log line is built (the common, hot path).
         response = await self._transport.post(body)
         try:
             return decode(response.status, response.body, call, url=self._base_url)
         except RateLimited:
-            await self._pacer.on_rate_limited()
+            await self._report_rate_limited(call, attempt)
             raise
+
+    async def _observed_attempt(
+        self, call: Call, attempt: int, body: bytes, tracer: Tracer | None
+    ) -> Reply:
+        hooks = self._hooks
+        cmd = call_cmds(call)
+        email = hooks.email(lead_email(call))
+        if hooks.wants("request_sent"):
+            call_lead_id = call.id if isinstance(call, GetLead) else None
+            await hooks.emit(RequestSent(cmd, attempt, lead_id=call_lead_id, email=email))
+        started = time.monotonic()
+        if tracer is None:
+            status, reply, failure = await self._post(body, call)
+        else:
+            with attempt_span(tracer, cmd, attempt, self._host) as span:
+                status, reply, failure = await self._post(body, call)
+                span.finish(status, _kartra_type(reply, failure), _lead_id(reply, call), failure)
+        elapsed = time.monotonic() - started
+        kartra_type = _kartra_type(reply, failure)
+        lead_id = _lead_id(reply, call)
+        error = type(failure).__name__ if failure is not None else None
+        if logger.isEnabledFor(logging.DEBUG):
+            _log_attempt(cmd, attempt, status, kartra_type, elapsed, lead_id, error, email)
+        if hooks.wants("reply_decoded"):
+            await hooks.emit(
+                ReplyDecoded(cmd, attempt, status, kartra_type, elapsed, lead_id, error, email)
+            )
+        if isinstance(failure, RateLimited):
+            await self._report_rate_limited(call, attempt)
+        if failure is not None:
+            raise failure
+        assert reply is not None
+        return reply
+
+    async def _post(
+        self, body: bytes, call: Call
+    ) -> tuple[int | None, Reply | None, KartraError | None]:
+        """Post and decode: the HTTP status, and the reply or the error (returned, not raised)."""
+        try:
+            response = await self._transport.post(body)
+        except KartraError as exc:
+            return None, None, exc
+        try:
+            return response.status, decode(response.status, response.body, call), None
+        except KartraError as exc:
+            return response.status, None, exc
+
+    async def _report_rate_limited(self, call: Call, attempt: int) -> None:
+        before = self._pacer.snapshot()
+        await self._pacer.on_rate_limited()
+        if self._hooks.wants("pacer_pause"):
+            after = self._pacer.snapshot()
+            if after.pauses > before.pauses:
+                event = PacerPause(
+                    call_cmds(call),
+                    attempt,
+                    before.rate,
+                    after.rate,
+                    after.rate_limited,
+                    after.pauses,
+                )
+                await self._hooks.emit(event)
 
     async def send(self, call: Call) -> Reply:
         """Send one call, retrying and reconciling by the retry policy; return its ``Reply``.
@@ -266,13 +426,14 @@ class KartraClient:
     async def _settle(self, call: Call, trace: Trace) -> Reply:
         if self._check_schema:
             await self._check_against_schema(call)
-        return await drive(self._settler.flow(call, trace), self._send_once, asyncio.sleep)
+        flow = self._settler.flow(call, trace)
+        return await drive(flow, self._send_attempt, asyncio.sleep, self._hooks)
 
     async def _recover(self, call: Call, trace: Trace, first_sent: datetime | None) -> Reply:
         if self._check_schema:
             await self._check_against_schema(call)
         flow = self._settler.recover_flow(call, trace, first_sent)
-        return await drive(flow, self._send_once, asyncio.sleep)
+        return await drive(flow, self._send_attempt, asyncio.sleep, self._hooks)
 
     def _lead_identity(self, call: Call | Recover) -> Hashable | None:
         # In Test Mode two addresses with one local part are one stored lead: one lane.
@@ -417,6 +578,64 @@ def _env_test_mode(environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``KARTRA_TEST_MODE`` says the App is in Test Mode (1, true, yes or on)."""
     env = os.environ if environ is None else environ
     return env.get(ENV_TEST_MODE, "").strip().lower() in _TRUE
+
+
+def _settings_from_env() -> tuple[Credentials, str]:
+    """The credentials and endpoint ``from_env`` reads (``KARTRA_*`` variables)."""
+    missing = [
+        name for name in (ENV_APP_ID, ENV_API_KEY, ENV_API_PASSWORD) if not os.environ.get(name)
+    ]
+    if missing:
+        raise UsageError(f"set the environment variable(s) {', '.join(missing)}")
+    credentials = Credentials(
+        os.environ[ENV_APP_ID], os.environ[ENV_API_KEY], os.environ[ENV_API_PASSWORD]
+    )
+    return credentials, os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+
+
+def _kartra_type(reply: Reply | None, error: KartraError | None) -> int | None:
+    if reply is not None:
+        return reply.type
+    return error.type if isinstance(error, APIError) else None
+
+
+def _lead_id(reply: Reply | None, call: Call) -> int | None:
+    lead_id = reply.lead_id if reply is not None else None
+    if lead_id is None and isinstance(call, GetLead):
+        lead_id = call.id
+    return lead_id
+
+
+def _log_attempt(
+    cmd: str,
+    attempt: int,
+    status: int | None,
+    kartra_type: int | None,
+    elapsed: float,
+    lead_id: int | None,
+    error: str | None,
+    email: str | None,
+) -> None:
+    extra: dict[str, object] = {
+        "kartra_cmd": cmd,
+        "kartra_attempt": attempt,
+        "kartra_status": status,
+        "kartra_type": kartra_type,
+        "kartra_elapsed": round(elapsed, 6),
+        "kartra_lead_id": lead_id,
+        "kartra_error": error,
+    }
+    if email is not None:
+        extra["kartra_email"] = email
+    logger.debug(
+        "kartra %s attempt %d: %s in %.3f s%s",
+        cmd,
+        attempt,
+        f"HTTP {status}" if status is not None else "no reply",
+        elapsed,
+        f" ({error})" if error else "",
+        extra=extra,
+    )
 
 
 def _timeouts(timeout: float | Timeouts | None) -> Timeouts | None:

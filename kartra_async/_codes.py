@@ -2,8 +2,8 @@
 
 This is data, not logic, so that the client (which maps codes to exception classes) and the
 sandbox (which answers with these codes) can never drift apart. Messages are the current
-wording of Kartra's help centre (fact sheet §5); clients must branch on the code, never on the
-message, because the wording changed between doc generations.
+wording of Kartra's help centre (docs/kartra-api.md#error-codes); clients must branch on the
+code, never on the message, because the wording changed between doc generations.
 """
 
 from __future__ import annotations
@@ -112,14 +112,15 @@ ERROR_CODES: Final[dict[int, tuple[str, Family]]] = {
 #: cmd -> (success type code or None, current success message)
 SUCCESS_CODES: Final[dict[str, tuple[int | None, str]]] = {
     "subscribe_lead_to_list": (101, "Lead subscribed to list"),
-    # The docs show 101 for unsubscribe too; we keep Kartra's documented number (fact sheet §2.5).
+    # The docs show 101 for unsubscribe too; we keep Kartra's documented number
+    # (docs/kartra-api.md#success-types).
     "unsubscribe_lead_from_list": (101, "Lead unsubscribed from list"),
     "assign_tag": (103, "Tag added to lead"),
     "unassign_tag": (104, "Tag removed from lead"),
     "give_points_to_lead": (105, "Points added to lead"),
     "remove_points_from_lead": (106, "Points removed from lead"),
     "subscribe_lead_to_sequence_at_step": (107, "Lead added to sequence"),
-    # Undocumented number; 108 is the free slot after 107 (fact sheet §4.6 [INF]).
+    # Undocumented number; 108 is the free slot after 107 (docs/kartra-api.md#success-types).
     "unsubscribe_lead_from_sequence": (108, "Lead removed from sequence"),
     "calendar_subscribe": (112, "Lead subscribed to class"),
     "calendar_cancel": (113, "Lead unsubscribed from class"),

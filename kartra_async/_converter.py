@@ -60,7 +60,8 @@ def _action_hook(cls: type[Action]) -> Callable[[Action], dict[str, Any]]:
     if cls is Custom:
         return lambda action: {"cmd": action.wire_cmd, **action.params}  # type: ignore[attr-defined]
     if cls is EditLead:
-        # new_email travels in lead[new_email], not in the action (fact sheet §0.1).
+        # new_email travels in lead[new_email], not in the action
+        # (docs/kartra-api.md#leads-and-chaining).
         return lambda action: {"cmd": "edit_lead"}
     params = make_dict_unstructure_fn(cls, _converter, _cattrs_omit_if_default=True)
     if cls is CreateCustomField:

@@ -18,7 +18,7 @@ import attrs
 
 from ._errors import ValidationError
 
-#: Kartra reads and writes every date in US Eastern time (fact sheet §1.7).
+#: Kartra reads and writes every date in US Eastern time (docs/kartra-api.md#dates-and-time-zones).
 KARTRA_TZ: Final = ZoneInfo("America/New_York")
 
 #: The 76 values Kartra accepts for ``lead_preferred_time_zone``, in the docs' order.
@@ -106,9 +106,16 @@ _TIME_ZONE_SET: Final = frozenset(TIME_ZONES)
 #: field) from being sent, and is far above any real profile value.
 MAX_TEXT_LENGTH: Final = 4096
 
-# A pragmatic address check: one "@", no spaces or controls, a dotted domain. Kartra validates
-# more strictly on its side; this catches what is certainly wrong before a call is spent.
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+#: The address rule (docs/kartra-api.md#email-addresses): an unquoted RFC 5322 dot-atom local
+#: part (RFC 6531 lets it hold any Unicode letter, mark or digit) of at most 64 characters, "@",
+#: then a host name of at least two dot-separated labels: letters (any script), digits and inner
+#: hyphens, at most 63 characters each, the last not all digits. At most 254 characters in all.
+#: Quoted local parts, comments and IP-literal domains are refused: nobody signs up with them
+#: and they are where look-alike and injection tricks hide.
+_ATEXT: Final = frozenset("!#$%&'*+-/=?^_`{|}~")
+_EMAIL_MAX: Final = 254
+_LOCAL_MAX: Final = 64
+_LABEL_MAX: Final = 63
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -186,7 +193,8 @@ def is_sandbox_credentials(credentials: Credentials) -> bool:
     )
 
 
-#: The domain Kartra gives every lead an App in Test Mode creates (fact sheet §1.6).
+#: The domain Kartra gives every lead an App in Test Mode creates
+#: (docs/kartra-api.md#test-mode-and-permissions).
 TEST_MODE_DOMAIN: Final = "kartra.com"
 
 
@@ -228,11 +236,69 @@ def check_text(field: str, value: object, *, allow_empty: bool = True) -> str:
 
 
 def check_email(field: str, value: object) -> str:
-    """An email address: one ``@``, a dotted domain, no spaces or control characters."""
+    """An email address by the project's documented rule (docs/kartra-api.md#email-addresses)."""
     text = check_text(field, value, allow_empty=False)
-    if len(text) > 254 or not _EMAIL.fullmatch(text):
-        raise ValidationError(field, f"is not a valid email address: {text[:80]!r}")
+    problem = _email_problem(text)
+    if problem is not None:
+        raise ValidationError(field, f"is not a valid email address ({problem}): {text[:80]!r}")
     return text
+
+
+def _email_problem(text: str) -> str | None:
+    """Why ``text`` is not an address by the project's rule, or None when it is one.
+
+    The rule: ``local@domain``, at most 254 characters. ``local``: dot-separated atoms of ASCII
+    letters, digits and ``!#$%&'*+-/=?^_`{|}~`` or non-ASCII letters, marks and digits; no
+    leading, trailing or doubled dot; at most 64 characters. ``domain``: two or more labels of
+    letters (any script), digits and hyphens (not first or last), 1 to 63 characters each; the
+    last label not all digits. Syntax only: nothing is looked up.
+    """
+    if len(text) > _EMAIL_MAX:
+        return f"longer than {_EMAIL_MAX} characters"
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return "no '@'"
+    if not local:
+        return "nothing before the '@'"
+    if len(local) > _LOCAL_MAX:
+        return f"more than {_LOCAL_MAX} characters before the '@'"
+    for atom in local.split("."):
+        if not atom:
+            return "a dot at the start or end of the name, or two dots in a row"
+        for ch in atom:
+            if not _atom_char(ch):
+                return f"the character {_shown(ch)} is not allowed before the '@'"
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return "the domain has no dot"
+    for label in labels:
+        if not label:
+            return "an empty part in the domain"
+        if len(label) > _LABEL_MAX:
+            return f"a domain part longer than {_LABEL_MAX} characters"
+        if label[0] == "-" or label[-1] == "-":
+            return "a domain part starts or ends with '-'"
+        for ch in label:
+            if not (ch == "-" or _letter_or_digit(ch)):
+                return f"the character {_shown(ch)} is not allowed in the domain"
+    if labels[-1].isdigit():
+        return "the last domain part is all digits"
+    return None
+
+
+def _letter_or_digit(ch: str) -> bool:
+    if ch.isascii():
+        return ch.isalnum()
+    # Letters, combining marks and digits of any script; never format characters (U+200B…).
+    return unicodedata.category(ch)[0] in "LMN"
+
+
+def _atom_char(ch: str) -> bool:
+    return _letter_or_digit(ch) or ch in _ATEXT
+
+
+def _shown(ch: str) -> str:
+    return repr(ch) if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
 
 
 def check_identifier(field: str, value: object) -> str:

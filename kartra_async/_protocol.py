@@ -199,7 +199,8 @@ def decode(status: int, body: bytes, call: Call, *, url: str = "the endpoint") -
         results = _keyed_results(payload, call, body)
     top_status = payload.get("status")
     if top_status is None and results:
-        # Some documented replies are only ``{cmd: {...}}`` (fact sheet §2.4): no top status.
+        # Some documented replies are only ``{cmd: {...}}`` (docs/kartra-api.md#reply-shapes):
+        # no top status.
         top_status = "Success" if all(result.ok for result in results) else "Error"
     if not isinstance(top_status, str) or top_status.strip().lower() not in ("success", "error"):
         raise MalformedReply("no 'status' of Success or Error", body)
@@ -243,7 +244,8 @@ def _text(value: object) -> str | None:
 
 
 def _keyed_results(payload: Mapping[str, Any], call: Call, body: bytes) -> tuple[ActionResult, ...]:
-    """Results of a reply keyed by cmd at the top level, without ``actions`` (fact sheet §2.4).
+    """Results of a reply keyed by cmd at the top level, without ``actions``
+    (docs/kartra-api.md#reply-shapes).
 
     e.g. ``{"refund_transaction": {"status": "Success", "transaction_refunded": "792354"}}``.
     Each is matched to the first action of the call with that cmd, so indexes stay aligned.

@@ -1,8 +1,9 @@
 """Typed replies: what Kartra said, per call and per action, with typed views of its data.
 
-Kartra's reply shapes vary by command and by doc generation (fact sheet §2.4): data may sit in
-``actions[i][cmd]``, at the top level, or both. ``Reply.find`` looks in both places so callers
-never have to know which; the typed accessors (``lead``, ``account_tags``, ...) build on it.
+Kartra's reply shapes vary by command and by doc generation (docs/kartra-api.md#reply-shapes):
+data may sit in ``actions[i][cmd]``, at the top level, or both. ``Reply.find`` looks in both
+places so callers never have to know which; the typed accessors (``lead``, ``account_tags``,
+...) build on it.
 Unknown keys are kept in ``raw`` and in each ``ActionResult.data``.
 """
 

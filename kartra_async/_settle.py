@@ -70,6 +70,7 @@ from ._safety import Safety
 __all__ = [
     "Answer",
     "Flow",
+    "Reconciling",
     "Send",
     "Settler",
     "Sleep",
@@ -95,6 +96,8 @@ class Send:
     #: Why: the first ``attempt``, a ``retry`` of the same call, a ``lookup`` (read-back), a
     #: ``resend`` after a read-back, a ``reapply`` of safe actions, an upsert ``fallback``.
     purpose: Purpose
+    #: Which attempt at this call it is (1 = the first), for hooks, logs and spans.
+    attempt: int = 1
 
 
 @attrs.frozen
@@ -106,9 +109,24 @@ class Sleep:
     error: KartraError
     #: The call that will be sent again.
     call: WireCall
+    #: The attempt that failed.
+    attempt: int = 1
 
 
-Step = Send | Sleep
+@attrs.frozen
+class Reconciling:
+    """A notice (answered with None): ``call`` may have been applied, so it is checked now.
+
+    ``error`` is what left it in doubt; ``round`` counts read-back rounds from 1.
+    """
+
+    call: Call
+    error: KartraError
+    reason: str
+    round: int = 1
+
+
+Step = Send | Sleep | Reconciling
 #: What the driver sends back into the flow after a ``Send``.
 Answer = Reply | KartraError
 Flow = Generator[Step, Answer | None, Reply]
@@ -267,7 +285,7 @@ class Settler:
         while True:
             attempt += 1
             state.trace.calls += 1
-            answer = yield Send(call, purpose if attempt == 1 else "retry")
+            answer = yield Send(call, purpose if attempt == 1 else "retry", attempt)
             if not isinstance(answer, KartraError):
                 if answer is None:
                     raise UsageError("a flow's Send must be answered with a Reply or an error")
@@ -293,7 +311,7 @@ class Settler:
             if decision.verdict is not Verdict.RETRY:
                 return answer
             state.trace.retries += 1
-            yield Sleep(decision.delay, decision.reason, answer, call)
+            yield Sleep(decision.delay, decision.reason, answer, call, attempt)
 
     def _safe_send(
         self, call: WireCall, state: _Call, purpose: Purpose
@@ -345,7 +363,8 @@ class Settler:
             raise _unknown(state, _cmds(never))
         state.trace.reconciled = True
         creates = [a for a in call.actions if isinstance(a, CreateCustomField)]
-        for _round in range(MAX_RECONCILE_ROUNDS):
+        for round_ in range(1, MAX_RECONCILE_ROUNDS + 1):
+            yield from _announce(call, state, "created custom fields are listed", round_)
             listing = yield from self._attempts(
                 AccountCall().retrieve_custom_fields(), state, "lookup", repeatable=True
             )
@@ -409,14 +428,16 @@ class Settler:
         # search/edit by id or email: the opener is safe, only never-replay actions are spent.
         return (yield from self._resend(call, state))
 
-    def _resend(self, call: LeadCall, state: _Call) -> Flow:
+    def _resend(self, call: LeadCall, state: _Call, *, announced: bool = False) -> Flow:
         """Send the call again without its spent actions, as long as attempts stay ambiguous."""
         never = tuple(action for action in call.actions[1:] if not _is_safe(action))
-        for _round in range(MAX_RECONCILE_ROUNDS):
+        for round_ in range(1, MAX_RECONCILE_ROUNDS + 1):
             actions = _without(call.actions, state.spent)
             if len(actions) == 1 and isinstance(actions[0], SearchLead):
                 # Nothing left to apply: a bare search would only cost a call.
                 raise _unknown(state, _cmds(state.spent))
+            if round_ > 1 or not announced:
+                yield from _announce(call, state, "sent again without its spent actions", round_)
             resend = LeadCall(lead=call.lead, actions=actions)
             answer = yield from self._attempts(resend, state, "resend", repeatable=False)
             if isinstance(answer, Reply):
@@ -430,7 +451,8 @@ class Settler:
         email = call.lead.email
         assert email is not None  # LeadCall guarantees it for create_lead
         safe = tuple(action for action in call.actions[1:] if _is_safe(action))
-        for _round in range(MAX_RECONCILE_ROUNDS):
+        for round_ in range(1, MAX_RECONCILE_ROUNDS + 1):
+            yield from _announce(call, state, "the lead is read back", round_)
             found = yield from self._lookup(
                 GetLead(email=self._stored(email)), state, _cmds(call.actions)
             )
@@ -476,6 +498,7 @@ class Settler:
         opener = call.opener
         assert isinstance(opener, EditLead)
         assert opener.new_email is not None
+        yield from _announce(call, state, "the lead is read back", 1)
         new = self._stored(opener.new_email).casefold()
         safe = tuple(action for action in call.actions[1:] if _is_safe(action))
         lead = call.lead
@@ -487,19 +510,21 @@ class Settler:
                 return (yield from self._reapply(lead, safe, state, found=found))
             was = self._stored(lead.email).casefold() if lead.email is not None else None
             if found is None or (was is not None and current == was):
-                return (yield from self._resend(call, self._not_landed(state, late)))
+                return (
+                    yield from self._resend(call, self._not_landed(state, late), announced=True)
+                )
             raise _unknown(state, doubt, found)
         assert lead.email is not None
         old = yield from self._lookup(GetLead(email=self._stored(lead.email)), state, doubt)
         if old is not None:
             # The old address still names a lead: the rename has not landed.
-            return (yield from self._resend(call, self._not_landed(state, late)))
+            return (yield from self._resend(call, self._not_landed(state, late), announced=True))
         renamed = yield from self._lookup(
             GetLead(email=self._stored(opener.new_email)), state, doubt
         )
         if renamed is None:
             # Neither address exists: the rename cannot have landed; Kartra will say 243.
-            return (yield from self._resend(call, self._not_landed(state, late)))
+            return (yield from self._resend(call, self._not_landed(state, late), announced=True))
         # The new address belongs to a lead, which may not be ours: never touch it.
         raise _unknown(state, doubt, renamed)
 
@@ -640,7 +665,8 @@ class Settler:
         email = call.lead.email
         assert email is not None
         safe = tuple(a for a in call.actions if _is_safe(a))
-        for _round in range(MAX_RECONCILE_ROUNDS):
+        for round_ in range(1, MAX_RECONCILE_ROUNDS + 1):
+            yield from _announce(call, state, "the lead is read back", round_)
             found = yield from self._lookup(
                 GetLead(email=self._stored(email)), state, ("edit_lead", *_cmds(call.actions))
             )
@@ -674,6 +700,14 @@ class Settler:
                 return self._finish(answer, state)
             raise self._final(answer, state, (*_cmds(state.spent), "edit_lead", *_cmds(safe)))
         raise _unknown(state, ("edit_lead", *_cmds(call.actions)))
+
+
+def _announce(
+    call: Call, state: _Call, reason: str, round_: int
+) -> Generator[Step, Answer | None, None]:
+    """Tell the driver (logs, hooks) that ``call`` is being reconciled, and why."""
+    cause = state.cause if state.cause is not None else OutcomeInterrupted()
+    yield Reconciling(call, cause, reason, round_)
 
 
 def _unknown(state: _Call, cmds: Sequence[str], reply: Reply | None = None) -> OutcomeUnknown:

@@ -1,13 +1,15 @@
 """Receive what Kartra sends: typed outbound events and IPN payment notifications.
 
-``webhook_handler(on_event)`` gives an aiohttp.web handler; ``parse_webhook(body)`` does the
-parsing for any other framework. See the README section "Receiving events".
+``webhook_handler(on_event)`` gives an aiohttp.web handler, ``asgi_app(on_event)`` an ASGI
+application (FastAPI, Starlette, Django); ``parse_webhook(body)`` does the parsing for anything
+else. See the README section "Receiving events".
 """
 
 from __future__ import annotations
 
+from ._asgi import asgi_app
 from ._dedupe import PurchaseDeduplicator, purchase_key
-from ._handler import DEFAULT_MAX_BODY, EventCallback, describe, webhook_handler
+from ._handler import webhook_handler
 from ._ipn import IpnBuyer, IpnKind, IpnNotification, IpnProduct, ipn_secret_matches, parse_ipn
 from ._outbound import (
     AffiliateSignupEvent,
@@ -37,6 +39,7 @@ from ._outbound import (
     parse_outbound_event,
 )
 from ._payload import KartraEvent, decode_payload, event_to_json, parse_webhook
+from ._receiving import DEFAULT_MAX_BODY, EventCallback, describe
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -71,6 +74,7 @@ __all__ = [
     "TypedEvent",
     "UnknownEvent",
     "VideoEvent",
+    "asgi_app",
     "decode_payload",
     "describe",
     "event_to_json",

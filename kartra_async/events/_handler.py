@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..records import RecordFormatError
 from ._dedupe import PurchaseDeduplicator
-from ._ipn import IpnNotification, ipn_secret_matches
-from ._outbound import UnknownEvent
-from ._payload import KartraEvent, decode_payload, parse_payload
+from ._receiving import DEFAULT_MAX_BODY, EventCallback, answer_payload
+
+__all__ = ["DEFAULT_MAX_BODY", "EventCallback", "Handler", "webhook_handler"]
 
 logger = logging.getLogger("kartra_async.events")
 
-#: Kartra's payloads are a lead profile plus a few details: 1 MiB is generous.
-DEFAULT_MAX_BODY = 1 << 20
-
-EventCallback = Callable[[KartraEvent], Awaitable[None] | None]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def describe(event: KartraEvent) -> str:
-    """A log-safe one-line description: kind and ids only, never personal data or secrets."""
-    if isinstance(event, IpnNotification):
-        return f"IPN {event.transaction_type} transaction {event.transaction_id}"
-    lead = f" lead {event.lead.id}" if event.lead is not None else ""
-    kind = "unknown action" if isinstance(event, UnknownEvent) else "action"
-    return f"outbound {kind} {str(event.action)[:64]!r}{lead}"
 
 
 async def _read_limited(request: web.Request, max_body: int) -> bytes | None:
@@ -73,30 +58,9 @@ def webhook_handler(
         if body is None:
             logger.warning("rejected a webhook body larger than %d bytes", max_body)
             return web.Response(status=413, text="payload too large")
-        try:
-            kind, data = decode_payload(body, request.content_type)
-            if (
-                kind == "ipn"
-                and ipn_secret is not None
-                and not ipn_secret_matches(data, ipn_secret)
-            ):
-                logger.warning("rejected an IPN with a missing or wrong secret_key")
-                return web.Response(status=403, text="forbidden")
-            event = parse_payload(kind, data)
-        except RecordFormatError as error:
-            # The error names the field, never its value: safe to log and to answer with.
-            logger.warning("rejected an unreadable webhook: %s", error)
-            return web.Response(status=400, text=f"bad payload: {error}")
-        if deduplicator is not None and deduplicator.is_duplicate(event):
-            logger.info("ignored a duplicate %s", describe(event))
-            return web.Response(text="duplicate")
-        try:
-            result = on_event(event)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            logger.exception("the event callback failed for %s", describe(event))
-            return web.Response(status=500, text="handler failed")
-        return web.Response(text="ok")
+        status, text = await answer_payload(
+            body, request.content_type, on_event, ipn_secret, deduplicator
+        )
+        return web.Response(status=status, text=text)
 
     return handle

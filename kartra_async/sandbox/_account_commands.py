@@ -46,7 +46,10 @@ def create_custom_field(ctx: Context, params: PhpArray) -> Data:
 
 
 def retrieve_custom_fields(ctx: Context, params: PhpArray) -> Data:
-    """Every custom field; ids as strings, options only for choice types (fact sheet §4.8)."""
+    """Every custom field; ids as strings, options only for choice types.
+
+    See docs/kartra-api.md#custom-fields.
+    """
     fields = []
     for field in ctx.account.custom_fields.values():
         item: dict[str, object] = {
@@ -83,7 +86,7 @@ def retrieve_account_pages(ctx: Context, params: PhpArray) -> Data:
     return {"account_pages": list(ctx.account.pages)}
 
 
-#: Data keys that are also copied to the top level of a reply (fact sheet §2.4).
+#: Data keys that are also copied to the top level of a reply (docs/kartra-api.md#reply-shapes).
 HOISTED_KEYS: frozenset[str] = frozenset(
     {"account_lists", "account_tags", "account_sequences", "account_pages", "custom_fields"}
 )

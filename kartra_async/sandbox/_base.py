@@ -38,7 +38,7 @@ class Event:
     lead: dict[str, Any]
 
     def payload(self) -> dict[str, Any]:
-        """The JSON body Kartra posts (fact sheet §7.1)."""
+        """The JSON body Kartra posts (docs/kartra-api.md#webhooks)."""
         return {"lead": self.lead, "action": self.action, "action_details": self.details}
 
 

@@ -2,7 +2,8 @@
 
 Money never moves in the sandbox, but the rules Kartra documents are enforced: the refund
 period, refundable types, partial refunds up to the paid amount, PayPal subscriptions that can
-only be cancelled, cancelled/terminated subscriptions that cannot change (fact sheet §4.10).
+only be cancelled, cancelled/terminated subscriptions that cannot change
+(docs/kartra-api.md#billing).
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def search_subscription(ctx: Context, params: PhpArray) -> Data:
 
 
 def subscription_details(ctx: Context, sub: Subscription) -> dict[str, str]:
-    """A subscription as ``get_subscription_details`` renders it (fact sheet §4.10)."""
+    """A subscription as ``get_subscription_details`` renders it (docs/kartra-api.md#billing)."""
     open_ended = sub.installments_left is None
     return {
         "subscription_id": str(sub.id),
@@ -212,7 +213,7 @@ def modify_subscription_status(ctx: Context, params: PhpArray) -> Data:
         raise Fail(252)
     if sub.status in ("Cancelled", "Terminated"):
         raise Fail(275)
-    # PayPal subscriptions can only be cancelled (fact sheet §4.10).
+    # PayPal subscriptions can only be cancelled (docs/kartra-api.md#billing).
     if sub.gateway == "paypal" and change != "cancel":
         raise Fail(284)
     if change == "cancel":

@@ -139,7 +139,7 @@ def edit_lead(ctx: Context, params: PhpArray) -> Data:
     return {"lead_details": {"id": str(lead.id)}}
 
 
-#: search_lead's success message (the lead article's flat example, fact sheet §0.1).
+#: search_lead's success message (the lead article's flat example, docs/kartra-api.md#commands).
 LEAD_FOUND = "Lead found"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-#: Length of the sliding window, in seconds (fact sheet §3).
+#: Length of the sliding window, in seconds (docs/kartra-api.md#rate-limit).
 WINDOW = 1.0
 
 

@@ -37,7 +37,7 @@ from ._webhook import WebhookEmitter
 
 #: The label a JSON API would use: ``Sandbox(content_type=JSON_CONTENT_TYPE)``.
 JSON_CONTENT_TYPE = "application/json"
-#: What Kartra labels its JSON replies with (fact sheet §1.3); ``Sandbox(content_type=...)``.
+#: What Kartra labels its JSON replies with (docs/kartra-api.md#endpoint-and-transport).
 KARTRA_CONTENT_TYPE = "text/html; charset=UTF-8"
 _RATE_LIMITED_BODY = json.dumps({"status": "Error", "message": RATE_LIMIT_MESSAGE}).encode()
 # What a PHP notice printed ahead of the JSON looks like: the body is no longer JSON.

@@ -20,10 +20,11 @@ from .._actions import CUSTOM_FIELD_TYPES as CLIENT_CUSTOM_FIELD_TYPES
 from .._actions import MULTI_CHOICE_TYPES
 from .._builder import LEAD_FIELDS as CLIENT_LEAD_FIELDS
 
-#: Kartra reports dates in US Eastern time, naive (fact sheet §1.7).
+#: Kartra reports dates in US Eastern time, naive (docs/kartra-api.md#dates-and-time-zones).
 EASTERN = ZoneInfo("America/New_York")
 
-#: Profile fields a lead carries, in the order ``get_lead`` lists them (fact sheet §0.1, §6).
+#: Profile fields a lead carries, in the order ``get_lead`` lists them
+#: (docs/kartra-api.md#leads-and-chaining and #get_lead).
 #: Every profile field a lead carries: the client's own list, so the two can never drift.
 LEAD_FIELDS: tuple[str, ...] = CLIENT_LEAD_FIELDS
 #: Fields a client may set through ``lead[...]`` (email is handled separately).

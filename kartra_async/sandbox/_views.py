@@ -6,7 +6,8 @@ from typing import Any
 
 from ._state import CHOICE_TYPES, Lead, SandboxAccount, eastern
 
-# Outbound event lead object keys, in the order of Kartra's event pages (fact sheet §7.1).
+# Outbound event lead object keys, in the order of Kartra's event pages
+# (docs/kartra-api.md#webhooks).
 _OUTBOUND_KEYS: tuple[str, ...] = (
     "id",
     "first_name",
@@ -47,7 +48,10 @@ _OUTBOUND_KEYS: tuple[str, ...] = (
 
 
 def custom_field_values(account: SandboxAccount, lead: Lead) -> list[dict[str, Any]]:
-    """Every account custom field with this lead's value (``get_lead`` shape, fact sheet §6)."""
+    """Every account custom field with this lead's value, in ``get_lead``'s shape.
+
+    See docs/kartra-api.md#get_lead.
+    """
     values = lead.custom or {}
     rendered: list[dict[str, Any]] = []
     for field in account.custom_fields.values():
@@ -107,7 +111,8 @@ def _base_profile(account: SandboxAccount, lead: Lead, now: float) -> dict[str, 
     profile["sales_tax_id"] = lead.field("sales_tax_id")
     profile["business_type"] = lead.field("business_type")
     profile["referring_id"] = "0"
-    # API-created leads never have GDPR terms accepted (fact sheet §1.6).
+    # API-created leads never have GDPR terms accepted
+    # (docs/kartra-api.md#test-mode-and-permissions).
     profile["gdpr_lead_status"] = account.settings.gdpr_lead_status
     profile["gdpr_lead_status_date"] = ""
     profile["gdpr_lead_status_ip"] = ""

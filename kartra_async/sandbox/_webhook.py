@@ -1,4 +1,6 @@
-"""Posting outbound events (fact sheet §7.1) to a webhook URL, in the background, in order.
+"""Posting outbound events to a webhook URL, in the background, in order.
+
+The events are Kartra's outbound API (docs/kartra-api.md#webhooks).
 
 Replies never wait for a post: events go to a queue drained by one task, which also keeps them
 in the order the commands ran. A failing or slow webhook is counted and otherwise ignored; on

@@ -70,18 +70,18 @@ async def test_calls_for_one_lead_never_overlap(sandbox: Sandbox) -> None:
     active: dict[str, int] = {}
     peak: dict[str, int] = {}
     async with client_for(sandbox) as client:
-        send_once = client._send_once
+        send_attempt = client._send_attempt
 
-        async def watched(call: object) -> object:
+        async def watched(call: object, attempt: int) -> object:
             address = str(getattr(getattr(call, "lead", None), "email", "")).lower()
             active[address] = active.get(address, 0) + 1
             peak[address] = max(peak.get(address, 0), active[address])
             try:
-                return await send_once(call)  # type: ignore[arg-type]
+                return await send_attempt(call, attempt)  # type: ignore[arg-type]
             finally:
                 active[address] -= 1
 
-        client._send_once = watched  # type: ignore[method-assign]
+        client._send_attempt = watched  # type: ignore[method-assign]
         calls = [LeadRequest(email=EMAILS[n % 2]).upsert().assign_tag("VIP") for n in range(30)]
         async with client.stream(calls, concurrency=8) as outcomes:
             assert all([outcome.ok async for outcome in outcomes])

@@ -237,7 +237,8 @@ async def test_resume_reconciles_in_flight_rows_and_never_replays_points(
     assert by_email["lost@example.com"].tags
     assert by_email["new@example.com"].score == 10
     lines = [json.loads(line) for line in journal_path.read_text().splitlines()]
-    assert [line["row"] for line in lines if line["kind"] == "done"] == [2, 3, 4, 5]
+    # One done record per row (rows 4 and 5 ran side by side: either may finish first).
+    assert sorted(line["row"] for line in lines if line["kind"] == "done") == [2, 3, 4, 5]
 
 
 def test_get_and_inventory_against_the_sandbox() -> None:

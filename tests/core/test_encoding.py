@@ -250,7 +250,7 @@ custom_fields = st.lists(
 )
 leads = st.builds(
     LeadRequest,
-    email=st.from_regex(r"[a-z0-9.+]{1,10}@[a-z]{1,8}\.(com|co\.uk|de)", fullmatch=True),
+    email=st.from_regex(r"[a-z0-9+]{1,6}(\.[a-z0-9+]{1,4})?@[a-z]{1,8}\.(com|co\.uk|de)", fullmatch=True),
     first_name=st.none() | printable,
     last_name=st.none() | printable,
     city=st.none() | printable,

@@ -20,7 +20,7 @@ from kartra_async._builder import WireCall
 from kartra_async._form import parse_query
 from kartra_async._protocol import Encoder
 from kartra_async._replies import Reply
-from kartra_async._settle import Answer, Flow, Send, Settler, Sleep, Trace
+from kartra_async._settle import Answer, Flow, Reconciling, Send, Settler, Sleep, Trace
 from kartra_async.sandbox import SandboxAccount, SandboxCredentials, default_account, process
 
 Fate = Literal["ok", "lost_before", "lost_after", "late", "rate_limited", "refused"]
@@ -135,6 +135,8 @@ def run(flow: Flow, script: Script | Iterable[Answer | Callable[[WireCall], Answ
         if isinstance(step, Sleep):
             sleeps.append(step)
             answer = None
+        elif isinstance(step, Reconciling):
+            answer = None  # a notice for logs and hooks
         else:
             sends.append(step)
             answer = answer_for(step.call, len(sends) - 1)
