@@ -66,8 +66,14 @@ class KartraClient:
         retry: RetryPolicy | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        # The encoder is the only holder of the credentials (its repr hides them).
-        self._encoder = Encoder(Credentials(app_id, api_key, api_password))
+        # Wrapped first and the raw parameters dropped before anything can raise: no frame of a
+        # configuration error's traceback holds a credential (rendered with locals it shows
+        # only the wrapper's hidden repr). The encoder is then their only holder.
+        credentials = Credentials.unchecked(app_id, api_key, api_password)
+        del app_id, api_key, api_password
+        credentials.validate()
+        self._encoder = Encoder(credentials)
+        del credentials
         timeouts = _timeouts(timeout)
         if transport is not None and (session is not None or ssl_context is not None):
             raise UsageError("pass either transport or session/ssl_context, not both")
@@ -102,8 +108,9 @@ class KartraClient:
         )
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"<KartraClient {self._base_url} {state}>"
+        # getattr: a client whose __init__ raised is still shown (traceback rendering calls this).
+        state = "closed" if getattr(self, "_closed", True) else "open"
+        return f"<KartraClient {getattr(self, '_base_url', '(not configured)')} {state}>"
 
     @property
     def pacer(self) -> Pacer:

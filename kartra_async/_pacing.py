@@ -290,7 +290,9 @@ class LocalPacer:
         self._pauses = 0
 
     def __repr__(self) -> str:
-        state = self._state
+        state = getattr(self, "_state", None)  # None while __init__ runs (or after it raised)
+        if state is None:
+            return "LocalPacer(not configured)"
         return f"LocalPacer(rate={state.rate:.2f}, ceiling={state.adaptive.ceiling:.2f})"
 
     async def acquire(self) -> None:

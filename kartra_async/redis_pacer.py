@@ -149,8 +149,10 @@ class RedisPacer:
         return cls(client, app_id=app_id, rate=rate, owns_redis=True, where=_redact(url), **options)
 
     def __repr__(self) -> str:
-        state = "degraded" if self._degraded else "shared"
-        return f"RedisPacer({self._where}, rate={self._rate:.2f}, {state})"
+        if not hasattr(self, "_rate"):  # __init__ raised before setting it
+            return "RedisPacer(not configured)"
+        state = "degraded" if getattr(self, "_degraded", False) else "shared"
+        return f"RedisPacer({getattr(self, '_where', '?')}, rate={self._rate:.2f}, {state})"
 
     async def __aenter__(self) -> RedisPacer:
         await self.connect()
