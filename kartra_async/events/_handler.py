@@ -58,7 +58,8 @@ def webhook_handler(
     413 when the body exceeds ``max_body`` bytes; 400 when it is neither a readable outbound
     event nor an IPN; 403 for an IPN whose ``secret_key`` does not match ``ipn_secret`` (only
     when one is configured); 500 when ``on_event`` raises (logged with a traceback); 200
-    otherwise, also for purchases ``deduplicator`` has already seen (``on_event`` is skipped).
+    otherwise, also for purchases ``deduplicator`` has already seen (``on_event`` is skipped;
+    only IPNs authenticated by ``ipn_secret`` mark a purchase as seen for every source).
     Outbound events carry no signature: protect their URL with a hard-to-guess path.
     """
     if ipn_secret is not None and not ipn_secret:
@@ -87,7 +88,12 @@ def webhook_handler(
             # The error names the field, never its value: safe to log and to answer with.
             logger.warning("rejected an unreadable webhook: %s", error)
             return web.Response(status=400, text=f"bad payload: {error}")
-        if deduplicator is not None and deduplicator.is_duplicate(event):
+        # Only an IPN whose secret was checked may mark a purchase as seen: an outbound event
+        # is unsigned, and a forged one must not hide the genuine IPN (see _dedupe).
+        authenticated = kind == "ipn" and ipn_secret is not None
+        if deduplicator is not None and deduplicator.is_duplicate(
+            event, authenticated=authenticated
+        ):
             logger.info("ignored a duplicate %s", describe(event))
             return web.Response(text="duplicate")
         try:
