@@ -29,10 +29,12 @@ from .._importing import (
     ImportOptions,
     ImportRun,
     JournalHeader,
+    JournalLock,
     JournalState,
     JournalWriter,
     ResultsWriter,
     Tally,
+    check_witness,
     csv_header,
     file_facts,
     guess_format,
@@ -275,11 +277,29 @@ def _dry_run(job: _Job, err: Console) -> int:
 
 
 def _run(job: _Job, err: Console) -> int:
+    # One importer per journal, for the whole run: taken before the journal is even read.
+    lock: JournalLock | None = None
+    if job.journal_path is not None:
+        try:
+            lock = JournalLock.acquire(job.journal_path)
+        except (UsageError, OSError) as exc:
+            raise CannotRun(_text(exc)) from None
+    try:
+        return _run_locked(job, lock, err)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_locked(job: _Job, lock: JournalLock | None, err: Console) -> int:
     state: JournalState | None = None
     if job.resume:
         assert job.journal_path is not None
         try:
-            state = read_journal(job.journal_path)
+            # Rows are numbered by line: none can be past the input's last line.
+            state = read_journal(job.journal_path, max_row=job.estimated_rows + 1)
+            if lock is not None:
+                check_witness(job.journal_path, state, lock.previous)
             state.header.check_matches(job.journal_header)
         except (UsageError, OSError) as exc:
             raise CannotRun(_text(exc)) from None
@@ -291,7 +311,7 @@ def _run(job: _Job, err: Console) -> int:
                 highlight=False,
             )
     try:
-        return asyncio.run(_main(job, state, err))
+        return asyncio.run(_main(job, state, lock, err))
     except KeyboardInterrupt:
         return _interrupted(job, err)
     except asyncio.CancelledError:
@@ -313,7 +333,9 @@ def _seed(options: ImportOptions) -> dict[str, Any]:
     return {"tags": options.tags, "lists": options.lists, "sequences": sequences}
 
 
-async def _main(job: _Job, state: JournalState | None, err: Console) -> int:
+async def _main(
+    job: _Job, state: JournalState | None, lock: JournalLock | None, err: Console
+) -> int:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if task is not None:
@@ -330,7 +352,7 @@ async def _main(job: _Job, state: JournalState | None, err: Console) -> int:
                 highlight=False,
             )
         specs = await _preflight(conn.client, job)
-        journal = _open_journal(job, state)
+        journal = _open_journal(job, state, lock)
         results = ResultsWriter(job.output) if job.output is not None else None
         try:
             tally, run = await _stream(job, conn, specs, journal, state, results, err)
@@ -387,13 +409,15 @@ async def _preflight(client: KartraClient, job: _Job) -> dict[str, FieldSpec]:
     return specs
 
 
-def _open_journal(job: _Job, state: JournalState | None) -> JournalWriter | None:
+def _open_journal(
+    job: _Job, state: JournalState | None, lock: JournalLock | None
+) -> JournalWriter | None:
     if job.journal_path is None:
         return None
     try:
         if state is not None:
-            return JournalWriter.append(job.journal_path, state)
-        return JournalWriter.create(job.journal_path, job.journal_header)
+            return JournalWriter.append(job.journal_path, state, lock=lock)
+        return JournalWriter.create(job.journal_path, job.journal_header, lock=lock)
     except (UsageError, OSError) as exc:
         raise CannotRun(_text(exc)) from None
 
