@@ -209,10 +209,10 @@ def read_journal(path: Path, *, max_row: int | None = None) -> JournalState:
         while line := handle.readline(MAX_LINE + 1):
             number += 1
             if not line.endswith(b"\n"):
-                if len(line) > MAX_LINE:
-                    raise _damaged(path, number, "is too long to be a journal record")
                 if number == 1:
                     raise JournalError(f"{path} is not a kartra-async import journal")
+                if len(line) > MAX_LINE:
+                    raise _damaged(path, number, "is too long to be a journal record")
                 break  # a torn final write: the crash happened while writing it
             record, checksum = _unseal(path, number, line, checksum)
             if number == 1:
@@ -285,6 +285,10 @@ def _unseal(path: Path, number: int, line: bytes, previous: str) -> tuple[dict[s
     body = line[: tail.start()]
     checksum = tail.group(1).decode("ascii")
     if chain(previous, body) != checksum:
+        if number == 1:
+            raise JournalError(
+                f"{path} is not a kartra-async import journal, or its header (line 1) is damaged"
+            )
         raise _damaged(
             path,
             number,
