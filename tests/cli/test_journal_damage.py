@@ -68,10 +68,10 @@ def test_an_intact_journal_reads_back_with_extra_fields(tmp_path: Path) -> None:
     ("damage", "line", "why"),
     [
         (lambda ls: ls[:4] + ls[6:], 5, "checksum mismatch"),  # a cut with lines after it
-        (lambda ls: ls[:4] + [ls[4][: len(ls[4]) // 2] + ls[6]] + ls[7:], 5, "checksum"),
-        (lambda ls: ls[:3] + [ls[4], ls[3]] + ls[5:], 4, "checksum mismatch"),  # reordered
+        (lambda ls: [*ls[:4], ls[4][:len(ls[4]) // 2] + ls[6], *ls[7:]], 5, "checksum"),
+        (lambda ls: [*ls[:3], ls[4], ls[3], *ls[5:]], 4, "checksum mismatch"),  # reordered
         (lambda ls: ls[:3] + ls[2:], 4, "checksum mismatch"),  # a line repeated
-        (lambda ls: ls[:5] + [b'{"kind":"done","row":7,"outcome":"created"}\n'] + ls[5:], 6,
+        (lambda ls: [*ls[:5], b'{"kind":"done","row":7,"outcome":"created"}\n', *ls[5:]], 6,
          "no checksum"),  # a foreign line
         (lambda ls: [*ls[:2], ls[2].replace(b'"created"', b'"updated"'), *ls[3:]], 3,
          "checksum mismatch"),  # an edited line
