@@ -36,6 +36,7 @@ from .._importing import (
     Tally,
     check_witness,
     csv_header,
+    detect_encoding,
     file_facts,
     guess_format,
     iter_done,
@@ -76,6 +77,9 @@ class _Job:
     estimated_rows: int
     journal_header: JournalHeader
     allow_invalid: bool = False
+    encoding: str | None = None
+    #: No row can have a larger number (bounds the journal's row numbers).
+    line_bound: int = 0
 
     def exit_status(self, tally: Tally) -> int:
         """0 when every row succeeded; invalid rows count only without --allow-invalid."""
@@ -148,6 +152,12 @@ class _Job:
     help="Invalid rows are still reported and never sent, but do not make the exit status 1.",
 )
 @click.option(
+    "--encoding",
+    default=None,
+    metavar="NAME",
+    help="The file's encoding (default: from its byte order mark, else UTF-8), e.g. latin-1.",
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write one result per row (JSONL, or CSV if the name ends in .csv).",
@@ -169,6 +179,7 @@ def import_(
     resume: bool,
     dry_run: bool,
     allow_invalid: bool,
+    encoding: str | None,
     output: Path | None,
     sandbox: bool,
     sandbox_rate_limit: int,
@@ -191,7 +202,8 @@ def import_(
         )
         plan = ColumnPlan(parse_map_option(maps))
         fmt = guess_format(file, fmt)
-        columns = csv_header(file) if fmt == "csv" else None
+        encoding = detect_encoding(file, encoding)
+        columns = csv_header(file, encoding=encoding) if fmt == "csv" else None
         if columns is not None:
             plan.check_columns(columns, None)
     except (UsageError, OSError) as exc:
@@ -210,7 +222,12 @@ def import_(
         input_name=file.name,
         sha256=facts.sha256,
         size=facts.size,
-        options={**options.as_json(), "format": fmt, "map": dict(plan.overrides)},
+        options={
+            **options.as_json(),
+            "format": fmt,
+            "map": dict(plan.overrides),
+            "encoding": encoding,
+        },
     )
     job = _Job(
         path=file,
@@ -226,6 +243,8 @@ def import_(
         estimated_rows=facts.estimated_rows,
         journal_header=header,
         allow_invalid=allow_invalid,
+        encoding=encoding,
+        line_bound=facts.line_bound,
     )
     err = Console(stderr=True)
     if dry_run:
@@ -263,7 +282,11 @@ def _dry_run(job: _Job, err: Console) -> int:
             results.write(record)
 
     run = ImportRun(
-        read_rows(job.path, job.fmt), plan=job.plan, options=job.options, specs=None, sink=sink
+        read_rows(job.path, job.fmt, encoding=job.encoding),
+        plan=job.plan,
+        options=job.options,
+        specs=None,
+        sink=sink,
     )
     try:
         tally = run.dry_run()
@@ -297,7 +320,7 @@ def _run_locked(job: _Job, lock: JournalLock | None, err: Console) -> int:
         assert job.journal_path is not None
         try:
             # Rows are numbered by line: none can be past the input's last line.
-            state = read_journal(job.journal_path, max_row=job.estimated_rows + 1)
+            state = read_journal(job.journal_path, max_row=job.line_bound)
             if lock is not None:
                 check_witness(job.journal_path, state, lock.previous)
             state.header.check_matches(job.journal_header)
@@ -440,7 +463,7 @@ async def _stream(
             _print_record(view, record)
 
     run = ImportRun(
-        read_rows(job.path, job.fmt),
+        read_rows(job.path, job.fmt, encoding=job.encoding),
         plan=job.plan,
         options=job.options,
         specs=specs,
