@@ -315,6 +315,15 @@ class LocalPacer:
         self._state = planned
         self._granted += 1
 
+    def hold_until(self, moment: float) -> None:
+        """Grant no slot before ``moment`` (clock seconds); no 429 is counted, the rate stays.
+
+        For a shared pacer taking over from another schedule whose recent calls this one does
+        not know (see ``RedisPacer``).
+        """
+        state = self._state
+        self._state = attrs.evolve(state, gcra=state.gcra.paused_until(moment))
+
     async def on_rate_limited(self) -> None:
         """Pause everyone for the pause length from now and lower the rate."""
         now = self._clock()
