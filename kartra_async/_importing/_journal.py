@@ -191,6 +191,8 @@ class JournalState:
     checksum: str = ""
     #: Lines read (the header included), for messages.
     lines: int = 0
+    #: The header's checksum: identifies this journal (the lock file's witness names it).
+    identity: str = ""
 
 
 def read_journal(path: Path, *, max_row: int | None = None) -> JournalState:
@@ -202,6 +204,7 @@ def read_journal(path: Path, *, max_row: int | None = None) -> JournalState:
     limit = MAX_ROW if max_row is None else min(max_row, MAX_ROW)
     done, started = RowSet(), RowSet()
     header: JournalHeader | None = None
+    identity = ""
     intact = 0
     checksum = ""
     number = 0
@@ -217,6 +220,7 @@ def read_journal(path: Path, *, max_row: int | None = None) -> JournalState:
             record, checksum = _unseal(path, number, line, checksum)
             if number == 1:
                 header = _header(path, record)
+                identity = checksum
             else:
                 _apply(path, number, record, limit, done, started)
             intact += len(line)
@@ -235,6 +239,7 @@ def read_journal(path: Path, *, max_row: int | None = None) -> JournalState:
         seq=lines - 1,
         checksum=checksum,
         lines=lines,
+        identity=identity,
     )
 
 
@@ -437,7 +442,9 @@ class JournalWriter:
         handle.truncate(state.intact_bytes)
         handle.seek(state.intact_bytes)
         if lock is not None:
-            lock.carry_witness()
+            # Everything read is on disk: the witness goes on from the last intact record.
+            lock.note_journal(state.identity)
+            lock.note_started(state.seq, state.checksum)
         return cls(handle, seq=state.seq, checksum=state.checksum, lock=lock)
 
     def _write(self, record: Mapping[str, Any]) -> None:

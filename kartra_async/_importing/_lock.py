@@ -8,9 +8,10 @@ next run: there is no stale state to clean up and no pid guess to get wrong.
 The file also serves as the journal's witness. It holds, as one JSON line rewritten in place:
 the holder's ``pid`` and start time (so a refused importer can name the one running), the
 journal's identity (its header checksum) and the sequence number and checksum of the last
-``start`` record written. A journal cut at the end looks exactly like one whose last write was
-torn by a crash; the witness tells them apart (see ``_journal.check_witness``). It is updated
-with ``pwrite`` only (no fsync): it survives a ``kill -9`` because the kernel holds the data.
+``start`` record written (on resuming: of the last record read, all of which is on disk). A
+journal cut at the end looks exactly like one whose last write was torn by a crash; the witness
+tells them apart (see ``_journal.check_witness``). It is updated with ``pwrite`` only (no
+fsync): it survives a ``kill -9`` because the kernel holds the data.
 """
 
 from __future__ import annotations
@@ -85,13 +86,6 @@ class JournalLock:
     def note_started(self, seq: int, checksum: str) -> None:
         """Record the last ``start`` record written (sequence number and running checksum)."""
         self._state.update(seq=seq, sum=checksum)
-        self._save()
-
-    def carry_witness(self) -> None:
-        """Keep the previous holder's witness (a resume continues the same journal)."""
-        for key in ("journal", "seq", "sum"):
-            if key in self.previous:
-                self._state[key] = self.previous[key]
         self._save()
 
     def release(self) -> None:
