@@ -171,18 +171,20 @@ class KartraClient:
         event_hooks: EventHooks | None = None,
         log_emails: bool = False,
     ) -> None:
+        # Wrapped first and the raw parameters dropped before anything can raise: no frame of a
+        # configuration error's traceback holds a credential (rendered with locals it shows
+        # only the wrapper's hidden repr). The encoder is then their only holder.
         if credentials is None:
-            # Wrapped first: from here on no frame holds the three strings by themselves.
-            credentials = Credentials(app_id, api_key, api_password)  # type: ignore[arg-type]
-            app_id = api_key = api_password = None
+            credentials = Credentials.unchecked(app_id, api_key, api_password)  # type: ignore[arg-type]
+            del app_id, api_key, api_password
+            credentials.validate()
         elif app_id is not None or api_key is not None or api_password is not None:
-            app_id = api_key = api_password = None
+            del app_id, api_key, api_password
             raise UsageError("pass either credentials= or app_id/api_key/api_password, not both")
         elif not isinstance(credentials, Credentials):
             raise UsageError(
                 f"credentials: must be a Credentials, not {type(credentials).__name__}"
             )
-        # The encoder is the only holder of the credentials (its repr hides them).
         self._encoder = Encoder(credentials)
         self._hooks = Hooks(event_hooks, log_emails=log_emails)
         timeouts = _timeouts(timeout)
@@ -235,8 +237,9 @@ class KartraClient:
         return cls(credentials=credentials, **options)
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"<KartraClient {self._base_url} {state}>"
+        # getattr: a client whose __init__ raised is still shown (traceback rendering calls this).
+        state = "closed" if getattr(self, "_closed", True) else "open"
+        return f"<KartraClient {getattr(self, '_base_url', '(not configured)')} {state}>"
 
     @property
     def pacer(self) -> Pacer:

@@ -125,19 +125,34 @@ class Credentials:
     __slots__ = ("_api_key", "_api_password", "_app_id")
 
     def __init__(self, app_id: str, api_key: str, api_password: str) -> None:
-        for name, value in (
-            ("app_id", app_id),
-            ("api_key", api_key),
-            ("api_password", api_password),
-        ):
-            if not isinstance(value, str) or not value.strip():
-                # The value itself is never echoed: it may be a secret pasted in the wrong place.
-                raise ValidationError(name, "is required and must be a non-empty string")
-            if any(unicodedata.category(ch) == "Cc" for ch in value):
-                raise ValidationError(name, "must not contain control characters")
+        # Stored first and the parameters dropped before validating: a traceback rendered with
+        # locals (Sentry, --showlocals) then shows this frame's ``self`` (hidden repr) only.
         self._app_id = app_id
         self._api_key = api_key
         self._api_password = api_password
+        del app_id, api_key, api_password
+        self.validate()
+
+    @classmethod
+    def unchecked(cls, app_id: str, api_key: str, api_password: str) -> Credentials:
+        """Wrap the three values without checking them; call ``validate`` next.
+
+        For constructors that must drop their raw credential parameters before anything can
+        raise (see ``KartraClient.__init__``).
+        """
+        credentials = cls.__new__(cls)
+        credentials._app_id = app_id
+        credentials._api_key = api_key
+        credentials._api_password = api_password
+        return credentials
+
+    def validate(self) -> None:
+        """Raise ``ValidationError`` naming the first unusable credential (never its value)."""
+        # No local variable holds a value: each is read straight into ``_credential_problem``.
+        for name in ("app_id", "api_key", "api_password"):
+            reason = _credential_problem(getattr(self, "_" + name, None))
+            if reason is not None:
+                raise ValidationError(name, reason)
 
     @property
     def app_id(self) -> str:
@@ -213,6 +228,16 @@ def test_mode_email(email: str) -> str:
 
 # Not a test, whatever its name: keeps pytest from collecting it where a test module imports it.
 test_mode_email.__test__ = False  # type: ignore[attr-defined]
+
+
+def _credential_problem(value: object) -> str | None:
+    # Returns instead of raising, so that no frame of the traceback holds ``value``.
+    if not isinstance(value, str) or not value.strip():
+        # The value itself is never echoed: it may be a secret pasted in the wrong place.
+        return "is required and must be a non-empty string"
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return "must not contain control characters"
+    return None
 
 
 # --- validators: each returns the normalised value or raises ValidationError(field, reason) ---

@@ -290,7 +290,9 @@ class LocalPacer:
         self._pauses = 0
 
     def __repr__(self) -> str:
-        state = self._state
+        state = getattr(self, "_state", None)  # None while __init__ runs (or after it raised)
+        if state is None:
+            return "LocalPacer(not configured)"
         return f"LocalPacer(rate={state.rate:.2f}, ceiling={state.adaptive.ceiling:.2f})"
 
     async def acquire(self) -> None:
@@ -312,6 +314,15 @@ class LocalPacer:
             logger.info("pacing rate raised to %.2f calls/s after a quiet period", planned.rate)
         self._state = planned
         self._granted += 1
+
+    def hold_until(self, moment: float) -> None:
+        """Grant no slot before ``moment`` (clock seconds); no 429 is counted, the rate stays.
+
+        For a shared pacer taking over from another schedule whose recent calls this one does
+        not know (see ``RedisPacer``).
+        """
+        state = self._state
+        self._state = attrs.evolve(state, gcra=state.gcra.paused_until(moment))
 
     async def on_rate_limited(self) -> None:
         """Pause everyone for the pause length from now and lower the rate."""

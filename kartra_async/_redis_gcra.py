@@ -10,7 +10,9 @@ significant digits (not enough for a microsecond timestamp).
 State (one App = one hash tag, so both keys live in the same Redis Cluster slot):
 
 * ``<prefix>:{<app>}:gcra``   hash: ``tat`` (next free slot), ``rate``, ``changed`` (last rate
-  change), ``cut_until`` (no second cut for the same burst of 429s);
+  change), ``cut_until`` (no second cut for the same burst of 429s), ``rejoin_until`` (a worker
+  came back from local pacing: until then every worker also keeps its local share, because
+  others may still be pacing locally, see ``redis_pacer``);
 * ``<prefix>:{<app>}:paused`` the moment until which nobody may send.
 
 Both expire (``ttl`` after the last use, or after the pause) so a crashed worker leaves nothing.
@@ -41,12 +43,16 @@ local step = tonumber(ARGV[5])
 local quiet = tonumber(ARGV[6])
 local pause = tonumber(ARGV[7])
 local ttl = tonumber(ARGV[8])
+local rejoin = tonumber(ARGV[9]) or 0
 
-local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'changed', 'cut_until')
+local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'changed', 'cut_until', 'rejoin_until')
 local tat = tonumber(s[1]) or 0
 local rate = tonumber(s[2]) or ceiling
 local changed = tonumber(s[3]) or now
 local cut_until = tonumber(s[4]) or 0
+local rejoin_until = tonumber(s[5]) or 0
+-- A caller back from local pacing opens (or extends) the rejoin period for everyone.
+if rejoin > 0 then rejoin_until = math.max(rejoin_until, now + rejoin) end
 local paused = tonumber(redis.call('GET', KEYS[2])) or 0
 
 -- A worker configured lower than the shared rate never goes faster than its own setting.
@@ -82,9 +88,9 @@ else
 end
 
 redis.call('HSET', KEYS[1], 'tat', num(tat), 'rate', num(rate), 'changed', num(changed),
-           'cut_until', num(cut_until))
-redis.call('PEXPIRE', KEYS[1], ttl + math.ceil(math.max(0, tat - now) / 1000))
-return {num(delay), num(rate), started}
+           'cut_until', num(cut_until), 'rejoin_until', num(rejoin_until))
+redis.call('PEXPIRE', KEYS[1], ttl + math.ceil(math.max(0, tat - now, rejoin_until - now) / 1000))
+return {num(delay), num(rate), started, num(math.max(0, rejoin_until - now))}
 """
 
 
@@ -106,8 +112,12 @@ class SharedParams:
     pause: float = 1.0
     ttl: float = 60.0
 
-    def argv(self, op: str) -> list[str]:
-        """Script arguments for ``op`` (``acquire`` or ``pause``), times in micro/milliseconds."""
+    def argv(self, op: str, *, rejoin: float = 0.0) -> list[str]:
+        """Script arguments for ``op`` (``acquire`` or ``pause``), times in micro/milliseconds.
+
+        ``rejoin`` (seconds) is given by a caller coming back from local pacing: every caller
+        keeps its local share too for that long (``SharedResult.rejoin``).
+        """
         return [
             op,
             repr(self.ceiling),
@@ -117,6 +127,7 @@ class SharedParams:
             repr(self.quiet * 1e6),
             repr(self.pause * 1e6),
             str(round(self.ttl * 1000)),
+            repr(rejoin * 1e6),
         ]
 
 
@@ -128,9 +139,16 @@ class SharedResult:
     rate: float
     #: For ``pause``: whether this 429 started a new pause (rather than extending one).
     started: bool
+    #: Seconds left of a rejoin period (0 when none): keep the local share until then.
+    rejoin: float = 0.0
 
     @classmethod
     def parse(cls, reply: list[bytes | str | int]) -> SharedResult:
-        """Parse the script's ``{delay_us, rate, started}`` reply."""
-        delay_us, rate, started = reply
-        return cls(delay=float(delay_us) / 1e6, rate=float(rate), started=int(started) == 1)
+        """Parse the script's ``{delay_us, rate, started, rejoin_us}`` reply."""
+        delay_us, rate, started, rejoin_us = reply
+        return cls(
+            delay=float(delay_us) / 1e6,
+            rate=float(rate),
+            started=int(started) == 1,
+            rejoin=float(rejoin_us) / 1e6,
+        )

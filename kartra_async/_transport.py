@@ -5,6 +5,10 @@ follows redirects (a redirect would carry the credentials in the body to whereve
 reads the body as bytes whatever its Content-Type, and turns every aiohttp failure into a
 ``NetworkError`` that says whether the request may have reached Kartra: the retry policy
 depends on that distinction.
+
+The body is read as a stream and capped (``max_reply_bytes``, after decompression): a hostile
+or broken endpoint answering 200 MB, or a gzip bomb, costs at most about the cap in memory and
+ends as ``MalformedReply``, which the retry policy treats like any other lost reply.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ from urllib.parse import urlsplit
 import aiohttp
 import attrs
 
-from ._errors import NetworkError, RequestTimeout, UsageError
+from ._errors import MalformedReply, NetworkError, RequestTimeout, UsageError
 
 DEFAULT_BASE_URL = "https://app.kartra.com/api"
 #: Seconds to open a connection before reporting the host unreachable.
 DEFAULT_CONNECT_TIMEOUT = 2.0
+#: The largest reply body read, after decompression. Kartra's replies are a few KiB (an
+#: account's whole inventory rarely reaches 1 MiB); 4 MiB leaves room and bounds memory.
+DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 _HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded",
     "Accept": "application/json, text/html;q=0.9, */*;q=0.1",
@@ -95,7 +103,12 @@ def check_base_url(url: str) -> str:
 
 
 class AiohttpTransport:
-    """Posts over one pooled ``aiohttp.ClientSession`` (its own, or one you lend it)."""
+    """Posts over one pooled ``aiohttp.ClientSession`` (its own, or one you lend it).
+
+    ``max_reply_bytes`` caps a reply body after decompression (default
+    ``DEFAULT_MAX_REPLY_BYTES``); a longer reply raises ``MalformedReply``. To change it,
+    pass ``KartraClient(transport=AiohttpTransport(url, max_reply_bytes=...))``.
+    """
 
     def __init__(
         self,
@@ -105,8 +118,14 @@ class AiohttpTransport:
         session: aiohttp.ClientSession | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connection_limit: int = 100,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
         self._url = check_base_url(url)
+        if isinstance(max_reply_bytes, bool) or not isinstance(max_reply_bytes, int):
+            raise UsageError("max_reply_bytes: must be a whole number of bytes")
+        if max_reply_bytes < 1:
+            raise UsageError("max_reply_bytes: must be at least 1")
+        self._max_reply = max_reply_bytes
         self._timeouts = timeouts or Timeouts()
         self._timeout = aiohttp.ClientTimeout(
             total=self._timeouts.total,
@@ -144,7 +163,7 @@ class AiohttpTransport:
                 timeout=self._timeout,
                 ssl=self._ssl,
             ) as response:
-                return RawResponse(response.status, await response.read())
+                return RawResponse(response.status, await self._read_capped(response))
         except aiohttp.ConnectionTimeoutError as exc:
             raise RequestTimeout(
                 f"timed out connecting to {self._host()}", may_have_been_sent=False
@@ -172,6 +191,36 @@ class AiohttpTransport:
             raise NetworkError(
                 f"connection to {self._host()} failed: {exc}", may_have_been_sent=True
             ) from exc
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, read chunk by chunk and refused as soon as it passes the cap.
+
+        aiohttp decompresses incrementally with a bounded output per step (3.14+), so the
+        chunks counted here are decompressed bytes and a gzip bomb stops at the cap too.
+        """
+        cap = self._max_reply
+        declared = response.content_length
+        if declared is not None and declared > cap and not response.headers.get("Content-Encoding"):
+            response.close()
+            raise self._too_large(response.status, b"")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                head = b"".join(chunks)[:200] if chunks else chunk[:200]
+                # Drop the connection: reading the rest would cost what the cap saves.
+                response.close()
+                raise self._too_large(response.status, head)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, status: int, head: bytes) -> MalformedReply:
+        return MalformedReply(
+            f"the reply body is over the {self._max_reply}-byte cap (max_reply_bytes)",
+            head,
+            status,
+        )
 
     def _host(self) -> str:
         parts = urlsplit(self._url)

@@ -15,6 +15,18 @@ says so. If it is lost later, the pacer warns once and paces locally at a conser
 ``fallback_rate`` (by default ``rate / expected_workers``, so the workers together still stay
 under the budget), probing Redis every ``reconnect_every`` seconds, and shares again as soon
 as it answers.
+
+Switching without a 429 either way (a switch is where the two schedules meet, and neither knows
+the other's recent calls):
+
+* shared → local: the local schedule grants nothing for one window (``SWITCH_HOLD``, Kartra's
+  one second) after the loss is noticed, so the shared slots already handed out, by this
+  process or any other, have left Kartra's window before local calls start;
+* local → shared: a worker back from local pacing keeps pacing locally too (its local slot
+  first, then a shared one) and tells Redis, which puts *every* worker in a rejoin period of
+  ``reconnect_every + SWITCH_HOLD`` seconds with the same rule: long enough for the workers
+  still pacing locally to probe and come back, so no worker takes the full shared rate while
+  another still spends its local share.
 """
 
 from __future__ import annotations
@@ -45,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 #: Fail fast: a pacer that hangs on a dead Redis stalls every worker behind it.
 DEFAULT_REDIS_TIMEOUT: Final = 1.0
+#: Kartra's window (seconds): what separates calls of two schedules that cannot see each other.
+SWITCH_HOLD: Final = 1.0
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -115,6 +129,8 @@ class RedisPacer:
         self._connected_once = False
         self._degraded = False
         self._next_probe = 0.0
+        #: Until then (this pacer's clock) every call also takes a local slot (a rejoin period).
+        self._cautious_until = 0.0
         self._closed = False
         # Bumped by every 429 seen here, so a caller asleep on its slot knows to plan again.
         self._epoch = 0
@@ -149,8 +165,10 @@ class RedisPacer:
         return cls(client, app_id=app_id, rate=rate, owns_redis=True, where=_redact(url), **options)
 
     def __repr__(self) -> str:
-        state = "degraded" if self._degraded else "shared"
-        return f"RedisPacer({self._where}, rate={self._rate:.2f}, {state})"
+        if not hasattr(self, "_rate"):  # __init__ raised before setting it
+            return "RedisPacer(not configured)"
+        state = "degraded" if getattr(self, "_degraded", False) else "shared"
+        return f"RedisPacer({getattr(self, '_where', '?')}, rate={self._rate:.2f}, {state})"
 
     async def __aenter__(self) -> RedisPacer:
         await self.connect()
@@ -179,11 +197,19 @@ class RedisPacer:
             while True:
                 self._check_open()
                 epoch = self._epoch
+                # While local (a probe may bring Redis back) or rejoining, this process's local
+                # share comes first: a shared slot is then never closer to its local calls.
+                local = self._degraded or self._clock() < self._cautious_until
+                if local:
+                    await self._fallback.acquire()
                 result = await self._shared("acquire")
                 if result is None:
-                    await self._fallback.acquire()
+                    if not local:
+                        await self._fallback.acquire()
                     break
                 self._note_rate(result.rate)
+                if result.rejoin > 0:
+                    self._cautious_until = max(self._cautious_until, self._clock() + result.rejoin)
                 if result.delay > 0:
                     await self._sleep(result.delay)
                 if self._epoch == epoch:
@@ -251,8 +277,10 @@ class RedisPacer:
         """Run the script; None when Redis is away and the local fallback must pace."""
         if self._degraded and self._clock() < self._next_probe:
             return None
+        # A call made while degraded is a probe: if it succeeds, this worker is rejoining.
+        rejoin = self._reconnect_every + SWITCH_HOLD if self._degraded else 0.0
         try:
-            reply = await self._script(keys=self._keys, args=self._params.argv(op))
+            reply = await self._script(keys=self._keys, args=self._params.argv(op, rejoin=rejoin))
         except _UNREACHABLE as exc:
             if not self._connected_once:
                 raise self._unreachable(exc) from exc
@@ -263,6 +291,9 @@ class RedisPacer:
                     type(exc).__name__,
                     self._fallback.snapshot().rate,
                 )
+                # Shared slots already handed out (here or elsewhere) may still be in Kartra's
+                # window: the local schedule starts one window after the loss was noticed.
+                self._fallback.hold_until(self._clock() + SWITCH_HOLD)
             self._degraded = True
             self._next_probe = self._clock() + self._reconnect_every
             return None

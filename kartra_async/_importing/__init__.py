@@ -28,9 +28,11 @@ from ._journal import (
     JournalState,
     JournalWriter,
     RowSet,
+    check_witness,
     iter_done,
     read_journal,
 )
+from ._lock import JournalBusy, JournalLock, lock_path
 from ._recovery import Breaker, RetryChoice
 from ._rejects import RejectsWriter
 from ._repeats import SeenLeads
@@ -51,6 +53,7 @@ from ._source import (
     SourceError,
     SourceRow,
     csv_header,
+    detect_encoding,
     file_facts,
     guess_format,
     read_rows,
@@ -68,8 +71,10 @@ __all__ = [
     "FileFacts",
     "ImportOptions",
     "ImportRun",
+    "JournalBusy",
     "JournalError",
     "JournalHeader",
+    "JournalLock",
     "JournalState",
     "JournalWriter",
     "RejectsWriter",
@@ -80,12 +85,15 @@ __all__ = [
     "SourceError",
     "SourceRow",
     "Tally",
+    "check_witness",
     "csv_header",
+    "detect_encoding",
     "failure_of",
     "file_facts",
     "guess_format",
     "invalid_record",
     "iter_done",
+    "lock_path",
     "neutralize_cell",
     "outcome_record",
     "parse_map_option",

@@ -24,6 +24,7 @@ from .._builder import LEAD_TEXT_FIELDS, LeadCall, LeadRequest, UpsertCall
 from .._errors import UsageError, ValidationError
 from .._model import CustomField, CustomFieldValue, check_identifier, check_int, check_text
 from .._schema import AccountSchema
+from ._source import short
 
 CF_PREFIX: Final = "cf:"
 MODES: Final = ("create", "edit", "upsert")
@@ -86,7 +87,10 @@ class ColumnPlan:
         columns = tuple(columns)
         unknown = [column for column in columns if self.target(column) is None]
         if unknown:
-            names = ", ".join(repr(c) for c in unknown)
+            # Bounded: a million-column header must not make a megabyte message.
+            names = ", ".join(short(c) for c in unknown[:10])
+            if len(unknown) > 10:
+                names += f" and {len(unknown) - 10} more"
             raise UsageError(
                 f"unknown column(s) {names}: name them like Kartra's lead fields, use "
                 "'cf:<identifier>' for custom fields, or --map 'Header=field' "

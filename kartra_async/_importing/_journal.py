@@ -25,10 +25,12 @@ Resuming reads the journal once, keeping two bit sets (memory: one bit per input
   applies anything twice:
 
   - ``--mode create``: the lead is looked up; absent → the call never ran and is sent whole
-    (points included); present → only the set-state actions (tags, lists, sequences) are
-    re-applied and ``--points`` is reported as outcome ``unknown``;
-  - ``--mode upsert``: the upsert runs again (create or edit, fields re-applied) with the
-    set-state actions; ``--points`` is not resent and the row ends ``unknown``;
+    (points included); present and joined after ``t`` → only the set-state actions (tags,
+    lists, sequences) are re-applied and ``--points`` is reported as outcome ``unknown``;
+    present and older → Kartra refused the create (244), nothing more is sent;
+  - ``--mode upsert``: the lead is looked up; absent → the whole upsert is sent (points
+    included); present → edited with the set-state actions, ``--points`` is not resent and
+    the row ends ``unknown``;
   - ``--mode edit``: edit and set-state actions are re-applied; ``--points`` is ``unknown``
     (an edit carrying only points is not resent at all and is ``unknown``);
 
@@ -42,13 +44,32 @@ With ``--points`` no journal can know whether the points of an in-flight row wer
 those rows (at most ``--concurrency`` per interruption) end ``unknown`` and are listed, for a
 person to check, rather than risk giving the points twice.
 
-A crash can leave a torn last line; it is ignored when reading and cut off before appending.
+Every line also carries ``seq`` (0 for the header, then 1, 2, 3, ...) and ends with
+``"sum":"<16 hex digits>"}``: a running checksum, the first 64 bits of
+``sha256(previous sum + this line up to its "sum" field)``, the header's chained from nothing.
+Any record may carry more fields (a ``failure``, anything a later version adds); the checksum
+covers them all, byte for byte as written, so reading never depends on re-serialising.
+
+Damage is refused, never guessed around: a line that is not a record, a checksum that does not
+follow (a cut mid-file, a line edited, inserted or moved), a sequence gap or repeat, a record of
+an unknown kind, or a row number that is not a whole number between 1 and the input's line
+count: each raises ``JournalError`` with the line number and what to do. The one damage a crash
+can cause, a torn final write (a last line with no newline), is ignored and cut off before
+appending. A journal cut *at a line boundary* near its end looks intact; the lock file's witness
+(``_lock``) records the last ``start`` record written, and a journal that no longer holds it is
+refused as cut, since its missing rows would be sent again. The checksum detects damage, not
+forgery: anyone can compute it.
+
+Values are written with ``ensure_ascii``: any string the input held (lone surrogates from bytes
+that were not UTF-8 included) reads back identical.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -57,12 +78,33 @@ from typing import IO, Any, Final
 import attrs
 
 from .._errors import UsageError
+from ._lock import JournalLock
 
-FORMAT: Final = "kartra-async-import-journal/1"
+FORMAT: Final = "kartra-async-import-journal/2"
+_OLD_FORMATS: Final = ("kartra-async-import-journal/1",)
+_KINDS: Final = ("start", "done")
+#: Journal lines are small (a result record); a longer line is damage, and is not read whole.
+MAX_LINE: Final = 256 * 1024
+#: Without a bound from the input, row numbers stop here (a bit set of 125 MB).
+MAX_ROW: Final = 1_000_000_000
+_SUM_TAIL = re.compile(rb',"sum":"([0-9a-f]{16})"\}\n\Z')
 
 
 class JournalError(UsageError):
-    """The journal cannot be used: unreadable, from another file, or for other options."""
+    """The journal cannot be used: unreadable, damaged, from another file, or other options."""
+
+
+def chain(previous: str, body: bytes) -> str:
+    """The running checksum of a record whose line, up to its ``"sum"`` field, is ``body``."""
+    return hashlib.sha256(previous.encode("ascii") + body).hexdigest()[:16]
+
+
+def seal(previous: str, record: Mapping[str, Any]) -> tuple[bytes, str]:
+    """The journal line of ``record`` (which holds its ``seq``) and its running checksum."""
+    text = json.dumps(record, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    body = text[:-1].encode("ascii")  # without the closing brace
+    checksum = chain(previous, body)
+    return body + b',"sum":"' + checksum.encode("ascii") + b'"}\n', checksum
 
 
 class RowSet:
@@ -147,88 +189,255 @@ class JournalState:
     in_flight: RowSet
     #: Byte length of the intact part (a torn final line is cut off before appending).
     intact_bytes: int
-    #: When each in-flight row was started (Unix time), where the journal says.
+    #: Sequence number and running checksum of the last intact record (appending goes on).
+    seq: int = 0
+    checksum: str = ""
+    #: Lines read (the header included), for messages.
+    lines: int = 0
+    #: The header's checksum: identifies this journal (the lock file's witness names it).
+    identity: str = ""
+    #: When each row still in doubt (in flight, or done as ``unknown``) was started, in Unix
+    #: time: on resume, the evidence that tells a lead this run created from an older one.
     started_at: dict[int, float] = attrs.field(factory=dict)
 
 
-def read_journal(path: Path) -> JournalState:
-    """Read a journal once (streaming): the header, done rows and rows left in flight."""
+def read_journal(path: Path, *, max_row: int | None = None) -> JournalState:
+    """Read a journal once (streaming): the header, done rows and rows left in flight.
+
+    ``max_row`` bounds the row numbers (the input's line count); damage of any kind raises
+    ``JournalError`` naming the line (see the module docstring).
+    """
+    limit = MAX_ROW if max_row is None else min(max_row, MAX_ROW)
     done, started = RowSet(), RowSet()
-    # Only rows started and not (yet) done are kept: at most a few windows' worth.
+    # Only rows started and not settled are kept: at most a few windows' worth.
     started_at: dict[int, float] = {}
     header: JournalHeader | None = None
+    identity = ""
     intact = 0
+    checksum = ""
+    number = 0
     with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                record = json.loads(line)
-            except ValueError:
-                record = None
-            if not line.endswith(b"\n") or not isinstance(record, dict):
-                if line.endswith(b"\n") or number == 1:
-                    raise JournalError(f"{path}: line {number} is not a journal record")
-                break  # a torn last line: the crash happened while writing it
-            intact += len(line)
-            kind = record.get("kind")
+        while line := handle.readline(MAX_LINE + 1):
+            number += 1
+            if not line.endswith(b"\n"):
+                if number == 1:
+                    raise JournalError(f"{path} is not a kartra-async import journal")
+                if len(line) > MAX_LINE:
+                    raise _damaged(path, number, "is too long to be a journal record")
+                break  # a torn final write: the crash happened while writing it
+            record, checksum = _unseal(path, number, line, checksum)
             if number == 1:
                 header = _header(path, record)
-            elif kind == "start":
-                when = record.get("t")
-                for row in record.get("rows", ()):
-                    started.add(int(row))
-                    if isinstance(when, (int, float)):
-                        started_at[int(row)] = float(when)
-            elif kind == "done":
-                done.add(int(record["row"]))
-                if record.get("failure") != "unknown":  # kept: --retry-failed recovers it
-                    started_at.pop(int(record["row"]), None)
+                identity = checksum
+            else:
+                _apply(path, number, record, limit, done, started, started_at)
+            intact += len(line)
     if header is None:
         raise JournalError(f"{path} is empty: it is not a journal")
     in_flight = RowSet()
     for row in started:
         if row not in done:
             in_flight.add(row)
+    lines = max(number - (1 if intact < path.stat().st_size else 0), 1)
     return JournalState(
         header=header,
         done=done,
         in_flight=in_flight,
-        started_at=started_at,
         intact_bytes=intact,
+        seq=lines - 1,
+        checksum=checksum,
+        lines=lines,
+        identity=identity,
+        started_at=started_at,
+    )
+
+
+def check_witness(path: Path, state: JournalState, witness: Mapping[str, Any]) -> None:
+    """Refuse a journal that lost ``start`` records the lock file saw written (a cut)."""
+    first = _first_checksum(path)
+    if witness.get("journal") != first:
+        return  # the lock file witnessed another journal (or none): nothing to compare
+    seq, checksum = witness.get("seq"), witness.get("sum")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(checksum, str):
+        return
+    if seq > state.seq or (seq == state.seq and checksum != state.checksum):
+        raise JournalError(
+            f"{path}: the journal was cut: it ends after line {state.lines}, but the last "
+            f"import wrote {seq + 1} records (its lock file, {path.name}.lock, says so). Rows "
+            "started after the cut could be sent twice. Restore the whole journal and resume; "
+            "if the machine lost power while importing and you accept that risk, delete the "
+            "lock file and resume"
+        )
+    if seq < state.seq and _checksum_at(path, seq) != checksum:
+        raise JournalError(
+            f"{path}: line {seq + 1} is not the record the last import wrote there (its lock "
+            f"file, {path.name}.lock, disagrees): the journal was replaced or edited. Restore "
+            "the journal, or start a new one"
+        )
+
+
+def _first_checksum(path: Path) -> str:
+    return _checksum_at(path, 0)
+
+
+def _checksum_at(path: Path, seq: int) -> str:
+    with path.open("rb") as handle:
+        for number, line in enumerate(iter(lambda: handle.readline(MAX_LINE + 1), b"")):
+            if number == seq:
+                found = _SUM_TAIL.search(line)
+                return found.group(1).decode("ascii") if found else ""
+    return ""
+
+
+def _unseal(path: Path, number: int, line: bytes, previous: str) -> tuple[dict[str, Any], str]:
+    """The record of an intact line and its checksum, or ``JournalError`` for damage."""
+    tail = _SUM_TAIL.search(line)
+    if tail is None:
+        if number == 1:
+            return _legacy_or_foreign(path, line), ""
+        raise _damaged(path, number, "is not a journal record (no checksum)")
+    body = line[: tail.start()]
+    checksum = tail.group(1).decode("ascii")
+    if chain(previous, body) != checksum:
+        if number == 1:
+            raise JournalError(
+                f"{path} is not a kartra-async import journal, or its header (line 1) is damaged"
+            )
+        raise _damaged(
+            path,
+            number,
+            "does not follow the line before it (checksum mismatch): a part of the journal "
+            "was cut out, edited, moved or inserted",
+        )
+    try:
+        record = json.loads(body + b"}")
+    except (ValueError, RecursionError):
+        raise _damaged(path, number, "is not valid JSON") from None
+    if not isinstance(record, dict):
+        raise _damaged(path, number, "is not a JSON object")
+    seq = record.get("seq")
+    if type(seq) is not int or seq != number - 1:
+        raise _damaged(
+            path,
+            number,
+            f"has sequence number {seq!r:.20}, expected {number - 1}: a gap or a reordering",
+        )
+    return record, checksum
+
+
+def _legacy_or_foreign(path: Path, line: bytes) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        record = None
+    if isinstance(record, dict) and record.get("format") in _OLD_FORMATS:
+        raise JournalError(
+            f"{path} was written by an older kartra-async whose journals cannot detect damage; "
+            "finish that import with the version that started it, or start a new journal"
+        )
+    raise JournalError(f"{path} is not a kartra-async import journal")
+
+
+def _apply(
+    path: Path,
+    number: int,
+    record: Mapping[str, Any],
+    limit: int,
+    done: RowSet,
+    started: RowSet,
+    started_at: dict[int, float],
+) -> None:
+    kind = record.get("kind")
+    if kind == "start":
+        rows = record.get("rows")
+        if not isinstance(rows, list) or not rows:
+            raise _damaged(path, number, "is a start record without a list of rows")
+        when = record.get("t")
+        for row in rows:
+            started.add(_row(path, number, row, limit))
+            if isinstance(when, (int, float)) and not isinstance(when, bool):
+                started_at[int(row)] = float(when)
+    elif kind == "done":
+        row = _row(path, number, record.get("row"), limit)
+        done.add(row)
+        if record.get("failure") != "unknown":  # kept: --retry-failed recovers an unknown row
+            started_at.pop(row, None)
+    else:
+        raise _damaged(path, number, f"has an unknown kind {kind!r:.40}")
+
+
+def _row(path: Path, number: int, row: object, limit: int) -> int:
+    if type(row) is not int:
+        raise _damaged(path, number, f"has a row that is not a whole number ({row!r:.40})")
+    if not 1 <= row <= limit:
+        raise _damaged(path, number, f"names row {row}, but the input has rows 1 to {limit} only")
+    return row
+
+
+def _damaged(path: Path, number: int, reason: str) -> JournalError:
+    return JournalError(
+        f"{path}: line {number} {reason}. The journal is damaged, and resuming from it could "
+        "send rows twice or skip them. Restore it from a copy, or check the account and start "
+        "a new journal (delete this one)"
     )
 
 
 def iter_done(path: Path) -> Iterator[dict[str, Any]]:
-    """The journal's done records, in the order they were written."""
+    """The journal's done records, in the order they were written (read ``read_journal`` first:
+    this trusts the journal it checked)."""
     with path.open("rb") as handle:
-        for line in handle:
-            if not line.endswith(b"\n") or b'"done"' not in line:
+        while line := handle.readline(MAX_LINE + 1):
+            if not line.endswith(b"\n") or b'"kind":"done"' not in line:
                 continue
-            record = json.loads(line)
+            tail = _SUM_TAIL.search(line)
+            if tail is None:
+                continue
+            record = json.loads(line[: tail.start()] + b"}")
             if isinstance(record, dict) and record.get("kind") == "done":
+                record.pop("seq", None)
                 yield record
 
 
 def _header(path: Path, record: Mapping[str, Any]) -> JournalHeader:
     if record.get("kind") != "header" or record.get("format") != FORMAT:
         raise JournalError(f"{path} is not a kartra-async import journal")
-    source = record.get("input") or {}
+    source = record.get("input")
+    options = record.get("options")
+    if not isinstance(source, dict) or not isinstance(options, dict):
+        raise JournalError(f"{path}: line 1 is a damaged journal header")
+    size = source.get("size")
     return JournalHeader(
-        input_name=str(source.get("name", "")),
-        sha256=str(source.get("sha256", "")),
-        size=int(source.get("size", -1)),
-        options=dict(record.get("options") or {}),
+        input_name=str(source.get("name", ""))[:200],
+        sha256=str(source.get("sha256", ""))[:64],
+        size=size if type(size) is int else -1,
+        options=options,
     )
 
 
 class JournalWriter:
-    """Appends records; ``started`` is durable (fsync) before it returns, ``done`` is flushed."""
+    """Appends records; ``started`` is durable (fsync) before it returns, ``done`` is flushed.
 
-    def __init__(self, handle: IO[bytes]) -> None:
+    With a ``JournalLock`` it keeps the lock file's witness up to date (see ``_lock``).
+    """
+
+    def __init__(
+        self,
+        handle: IO[bytes],
+        *,
+        seq: int = -1,
+        checksum: str = "",
+        lock: JournalLock | None = None,
+    ) -> None:
         self._handle = handle
         self._dirty = False
+        self._seq = seq
+        self._checksum = checksum
+        self._lock = lock
 
     @classmethod
-    def create(cls, path: Path, header: JournalHeader) -> JournalWriter:
+    def create(
+        cls, path: Path, header: JournalHeader, *, lock: JournalLock | None = None
+    ) -> JournalWriter:
         """Start a new journal; refuses to overwrite an existing file."""
         try:
             handle = path.open("xb")
@@ -237,35 +446,47 @@ class JournalWriter:
                 f"the journal {path} already exists: pass --resume to continue that import, "
                 "or delete the file to start over"
             ) from None
-        writer = cls(handle)
+        writer = cls(handle, lock=lock)
         writer._write(header.as_json())
         writer.sync()
         _sync_directory(path)
+        if lock is not None:
+            lock.note_journal(writer._checksum)
         return writer
 
     @classmethod
-    def append(cls, path: Path, state: JournalState) -> JournalWriter:
+    def append(
+        cls, path: Path, state: JournalState, *, lock: JournalLock | None = None
+    ) -> JournalWriter:
         """Continue a journal read by ``read_journal``, cutting off a torn last line."""
         handle = path.open("r+b")
         handle.truncate(state.intact_bytes)
         handle.seek(state.intact_bytes)
-        return cls(handle)
+        if lock is not None:
+            # Everything read is on disk: the witness goes on from the last intact record.
+            lock.note_journal(state.identity)
+            lock.note_started(state.seq, state.checksum)
+        return cls(handle, seq=state.seq, checksum=state.checksum, lock=lock)
 
     def _write(self, record: Mapping[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        self._seq += 1
+        line, self._checksum = seal(self._checksum, {**record, "seq": self._seq})
         # One write per record, flushed at once: a kill -9 loses nothing written before it
         # (the data is in the kernel); fsync additionally survives a power cut.
-        self._handle.write(line.encode("utf-8", "surrogateescape"))
+        self._handle.write(line)
         self._handle.flush()
         self._dirty = True
 
     def write_started(self, rows: Sequence[int]) -> None:
         """Record that ``rows`` are about to be sent (call ``sync`` before sending them)."""
         self._write({"kind": "start", "rows": list(rows), "t": round(time.time(), 3)})
+        if self._lock is not None:
+            self._lock.note_started(self._seq, self._checksum)
 
     def write_done(self, record: Mapping[str, Any]) -> None:
-        """Record a row's final outcome."""
-        self._write({"kind": "done", **record})
+        """Record a row's final outcome (any extra fields are kept and checksummed)."""
+        fields = {key: value for key, value in record.items() if key not in ("seq", "sum")}
+        self._write({"kind": "done", **fields})
 
     def fileno(self) -> int:
         """The file descriptor, for an ``fsync`` run off the event loop."""

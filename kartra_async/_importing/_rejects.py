@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from ._columns import REJECT_COLUMNS
 from ._results import neutralize_cell, record_failure
+from ._source import BYTES_ERRORS
 
 
 class RejectsWriter:
@@ -25,11 +26,12 @@ class RejectsWriter:
     def __init__(self, path: Path, fmt: str, columns: Sequence[str] | None) -> None:
         self.path = path
         self.count = 0
-        self._handle: IO[str] = path.open(
-            "w", encoding="utf-8", errors="surrogateescape", newline=""
-        )
-        self._columns = tuple(c for c in columns or () if c not in REJECT_COLUMNS)
         self._csv = fmt == "csv"
+        # Whatever the input held goes back out: bytes that were not valid in the file's
+        # encoding as themselves in CSV, as \udcXX escapes in JSONL (as the results file does).
+        errors = BYTES_ERRORS if self._csv else "backslashreplace"
+        self._handle: IO[str] = path.open("w", encoding="utf-8", errors=errors, newline="")
+        self._columns = tuple(c for c in columns or () if c not in REJECT_COLUMNS)
         if self._csv:
             self._writer = csv.writer(self._handle, lineterminator="\n")
             self._writer.writerow([*self._columns, *REJECT_COLUMNS])

@@ -6,6 +6,11 @@ A result record is plain JSON: ``row``, ``email``, ``lead_id``, ``outcome`` (``c
 rows), ``attempts`` (HTTP calls spent on the row), ``retries``, ``reconciled`` and ``failure`` (how
 far a failed row got: ``not_sent``, ``rejected`` or ``unknown``; see ``kartra_async.Failure``).
 Messages come from our exceptions, which never carry credentials.
+
+Whatever the input held comes back out: values holding bytes that were not valid in the file's
+encoding (kept as ``U+DC00 + byte``, see ``_source``) are written to a CSV results file as the
+original bytes and to a JSONL one as ``\\udcXX`` escapes, which JSON readers decode back to the
+same string. Record strings are bounded (a 16 MiB cell does not make a 16 MiB record).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import attrs
 
 from .._errors import APIError, Failure, OutcomeUnknown, ValidationError
 from .._outcome import Outcome
+from ._source import BYTES_ERRORS
 
 RESULT_FIELDS: Final = (
     "row",
@@ -38,6 +44,16 @@ RESULT_FIELDS: Final = (
 )
 # Cells a spreadsheet would evaluate as a formula (OWASP "CSV injection").
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Longest email, field name and message kept in a record (an address is at most 254).
+_MAX_EMAIL: Final = 320
+_MAX_FIELD: Final = 200
+_MAX_ERROR: Final = 1000
+
+
+def _bounded(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"… ({len(text)} characters)"
 
 
 def failure_of(outcome: Outcome) -> Failure | None:
@@ -93,13 +109,13 @@ def invalid_record(row: int, email: object, error: ValidationError) -> dict[str,
     """The result record of a row that failed validation (never sent)."""
     return {
         "row": row,
-        "email": email if isinstance(email, str) else None,
+        "email": _bounded(email, _MAX_EMAIL) if isinstance(email, str) else None,
         "lead_id": None,
         "outcome": "invalid",
         "error_type": "ValidationError",
         "error_code": None,
-        "error": error.reason,
-        "field": error.field,
+        "error": _bounded(error.reason, _MAX_ERROR),
+        "field": _bounded(error.field, _MAX_FIELD),
         "attempts": 0,
         "retries": 0,
         "reconciled": False,
@@ -138,7 +154,10 @@ class ResultsWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._csv = path.suffix.lower() == ".csv"
-        self._handle: IO[str] = path.open("w", encoding="utf-8", newline="")
+        # CSV: undecodable input bytes go back out as themselves; JSONL: as \udcXX escapes,
+        # which keep the file valid UTF-8 and valid JSON.
+        errors = BYTES_ERRORS if self._csv else "backslashreplace"
+        self._handle: IO[str] = path.open("w", encoding="utf-8", errors=errors, newline="")
         self._writer: Any = None
         if self._csv:
             self._writer = csv.writer(self._handle)

@@ -30,13 +30,16 @@ from .._importing import (
     ImportOptions,
     ImportRun,
     JournalHeader,
+    JournalLock,
     JournalState,
     JournalWriter,
     RejectsWriter,
     ResultsWriter,
     RetryChoice,
     Tally,
+    check_witness,
     csv_header,
+    detect_encoding,
     file_facts,
     guess_format,
     iter_done,
@@ -82,6 +85,9 @@ class _Job:
     estimated_rows: int
     journal_header: JournalHeader
     allow_invalid: bool = False
+    encoding: str | None = None
+    #: No row can have a larger number (bounds the journal's row numbers).
+    line_bound: int = 0
     rejects: Path | None = None
     retry: RetryChoice = attrs.field(factory=RetryChoice)
     max_failures: int = 20
@@ -200,6 +206,12 @@ class _Job:
     help="Invalid rows are still reported and never sent, but do not make the exit status 1.",
 )
 @click.option(
+    "--encoding",
+    default=None,
+    metavar="NAME",
+    help="The file's encoding (default: from its byte order mark, else UTF-8), e.g. latin-1.",
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write one result per row (JSONL, or CSV if the name ends in .csv).",
@@ -230,6 +242,7 @@ def import_(
     max_failures: int,
     dry_run: bool,
     allow_invalid: bool,
+    encoding: str | None,
     output: Path | None,
     rejects: Path | None,
     sandbox: bool,
@@ -255,7 +268,8 @@ def import_(
         )
         plan = ColumnPlan(parse_map_option(maps))
         fmt = guess_format(file, fmt)
-        columns = csv_header(file) if fmt == "csv" else None
+        encoding = detect_encoding(file, encoding)
+        columns = csv_header(file, encoding=encoding) if fmt == "csv" else None
         if columns is not None:
             plan.check_columns(columns, None)
     except (UsageError, OSError) as exc:
@@ -278,7 +292,12 @@ def import_(
         input_name=file.name,
         sha256=facts.sha256,
         size=facts.size,
-        options={**options.as_json(), "format": fmt, "map": dict(plan.overrides)},
+        options={
+            **options.as_json(),
+            "format": fmt,
+            "map": dict(plan.overrides),
+            "encoding": encoding,
+        },
     )
     job = _Job(
         path=file,
@@ -306,6 +325,8 @@ def import_(
         retry=RetryChoice(failed=retry_failed, rejected=retry_rejected),
         max_failures=max_failures,
         argv=tuple(sys.argv[1:]),
+        encoding=encoding,
+        line_bound=facts.line_bound,
     )
     err = Console(stderr=True)
     if dry_run:
@@ -375,7 +396,7 @@ def _validate(job: _Job, schema: AccountSchema | None, err: Console) -> int:
             results.write(record)
 
     run = ImportRun(
-        read_rows(job.path, job.fmt),
+        read_rows(job.path, job.fmt, encoding=job.encoding),
         plan=job.plan,
         options=job.options,
         schema=schema,
@@ -396,11 +417,29 @@ def _validate(job: _Job, schema: AccountSchema | None, err: Console) -> int:
 
 
 def _run(job: _Job, err: Console) -> int:
+    # One importer per journal, for the whole run: taken before the journal is even read.
+    lock: JournalLock | None = None
+    if job.journal_path is not None:
+        try:
+            lock = JournalLock.acquire(job.journal_path)
+        except (UsageError, OSError) as exc:
+            raise CannotRun(_text(exc)) from None
+    try:
+        return _run_locked(job, lock, err)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_locked(job: _Job, lock: JournalLock | None, err: Console) -> int:
     state: JournalState | None = None
     if job.resume:
         assert job.journal_path is not None
         try:
-            state = read_journal(job.journal_path)
+            # Rows are numbered by line: none can be past the input's last line.
+            state = read_journal(job.journal_path, max_row=job.line_bound)
+            if lock is not None:
+                check_witness(job.journal_path, state, lock.previous)
             state.header.check_matches(job.journal_header)
         except (UsageError, OSError) as exc:
             raise CannotRun(_text(exc)) from None
@@ -412,7 +451,7 @@ def _run(job: _Job, err: Console) -> int:
                 highlight=False,
             )
     try:
-        return asyncio.run(_main(job, state, err))
+        return asyncio.run(_main(job, state, lock, err))
     except KeyboardInterrupt:
         return _interrupted(job, err)
     except asyncio.CancelledError:
@@ -434,7 +473,9 @@ def _seed(options: ImportOptions) -> dict[str, Any]:
     return {"tags": options.tags, "lists": options.lists, "sequences": sequences}
 
 
-async def _main(job: _Job, state: JournalState | None, err: Console) -> int:
+async def _main(
+    job: _Job, state: JournalState | None, lock: JournalLock | None, err: Console
+) -> int:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if task is not None:
@@ -451,7 +492,7 @@ async def _main(job: _Job, state: JournalState | None, err: Console) -> int:
                 highlight=False,
             )
         schema = await _preflight(conn.client, job)
-        journal = _open_journal(job, state)
+        journal = _open_journal(job, state, lock)
         results = ResultsWriter(job.output) if job.output is not None else None
         rejects = job.rejects_writer()
         try:
@@ -511,13 +552,15 @@ async def _preflight(client: KartraClient, job: _Job) -> AccountSchema:
     return schema
 
 
-def _open_journal(job: _Job, state: JournalState | None) -> JournalWriter | None:
+def _open_journal(
+    job: _Job, state: JournalState | None, lock: JournalLock | None
+) -> JournalWriter | None:
     if job.journal_path is None:
         return None
     try:
         if state is not None:
-            return JournalWriter.append(job.journal_path, state)
-        return JournalWriter.create(job.journal_path, job.journal_header)
+            return JournalWriter.append(job.journal_path, state, lock=lock)
+        return JournalWriter.create(job.journal_path, job.journal_header, lock=lock)
     except (UsageError, OSError) as exc:
         raise CannotRun(_text(exc)) from None
 
@@ -541,7 +584,7 @@ async def _stream(
             _print_record(view, record)
 
     run = ImportRun(
-        read_rows(job.path, job.fmt),
+        read_rows(job.path, job.fmt, encoding=job.encoding),
         plan=job.plan,
         options=job.options,
         schema=schema,

@@ -43,7 +43,8 @@ def webhook_handler(
     413 when the body exceeds ``max_body`` bytes; 400 when it is neither a readable outbound
     event nor an IPN; 403 for an IPN whose ``secret_key`` does not match ``ipn_secret`` (only
     when one is configured); 500 when ``on_event`` raises (logged with a traceback); 200
-    otherwise, also for purchases ``deduplicator`` has already seen (``on_event`` is skipped).
+    otherwise, also for purchases ``deduplicator`` has already seen (``on_event`` is skipped;
+    only IPNs authenticated by ``ipn_secret`` mark a purchase as seen for every source).
     Outbound events carry no signature: protect their URL with a hard-to-guess path.
     """
     if ipn_secret is not None and not ipn_secret:

@@ -47,7 +47,10 @@ async def answer_payload(
         # The error names the field, never its value: safe to log and to answer with.
         logger.warning("rejected an unreadable webhook: %s", error)
         return 400, f"bad payload: {error}"
-    if deduplicator is not None and deduplicator.is_duplicate(event):
+    # Only an IPN whose secret was checked may mark a purchase as seen: an outbound event is
+    # unsigned, and a forged one must not hide the genuine IPN (see _dedupe).
+    authenticated = kind == "ipn" and ipn_secret is not None
+    if deduplicator is not None and deduplicator.is_duplicate(event, authenticated=authenticated):
         logger.info("ignored a duplicate %s", describe(event))
         return 200, "duplicate"
     try:

@@ -126,7 +126,8 @@ class Faults:
         self.injected: Counter[str] = Counter()
 
     def __repr__(self) -> str:
-        return f"<Faults rules={len(self.rules)} injected={dict(self.injected)}>"
+        rules, injected = getattr(self, "rules", ()), getattr(self, "injected", {})
+        return f"<Faults rules={len(rules)} injected={dict(injected)}>"
 
     def reseed(self, seed: int) -> None:
         """Restart the random source from ``seed``."""

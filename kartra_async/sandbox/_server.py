@@ -124,7 +124,10 @@ class Sandbox:
         self.app.on_shutdown.append(self._on_shutdown)
 
     def __repr__(self) -> str:
-        return f"<Sandbox url={self.url if self._runner else None!r} {self.account!r}>"
+        if not hasattr(self, "account"):  # __init__ raised before setting it
+            return "<Sandbox not configured>"
+        running = getattr(self, "_runner", None)
+        return f"<Sandbox url={self.url if running else None!r} {self.account!r}>"
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -263,7 +263,8 @@ class SandboxAccount:
         self.next_ids: dict[str, int] = {}
 
     def __repr__(self) -> str:
-        return f"<SandboxAccount leads={len(self.leads)} tags={len(self.tags)}>"
+        leads, tags = getattr(self, "leads", ()), getattr(self, "tags", ())
+        return f"<SandboxAccount leads={len(leads)} tags={len(tags)}>"
 
     # --- ids and lookups ---------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -74,3 +75,20 @@ class RedisServer:
             self._proc.terminate()
             self._proc.wait(timeout=10)
             self._proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to the clients, like a crash."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+            self._proc = None
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port stays open but nothing answers (a hung server)."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after ``freeze``."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGCONT)

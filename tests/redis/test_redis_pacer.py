@@ -143,7 +143,8 @@ async def test_lost_redis_falls_back_to_a_conservative_rate_then_shares_again(
         await pacer.acquire()
         await pacer.acquire()
         degraded = pacer.snapshot()
-        fallback_delay = recorded.delays[-1]
+        # The first local slot waits one window (SWITCH_HOLD) after the loss; then 1/5 s apart.
+        hold, fallback_delay = recorded.delays[-2], recorded.delays[-1] - recorded.delays[-2]
 
         redis_server.start()
         for _ in range(3):  # the first probe may meet the connection the restart broke
@@ -156,6 +157,7 @@ async def test_lost_redis_falls_back_to_a_conservative_rate_then_shares_again(
         await pacer.aclose()
     assert degraded.degraded
     assert degraded.rate == pytest.approx(5.0)
+    assert hold == pytest.approx(1.0)
     assert fallback_delay == pytest.approx(1 / 5.0)
     assert not recovered.degraded
     assert recovered.granted >= 4
