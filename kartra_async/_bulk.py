@@ -28,7 +28,7 @@ import attrs
 from ._builder import CALL_TYPES, AccountCall, Call, GetLead
 from ._errors import ConfigurationError, KartraError, OutcomeUnknown, UsageError
 from ._outcome import Outcome, Progress
-from ._pool import Pool
+from ._pool import Pool, check_iterable
 from ._replies import Reply
 from ._settle import Trace
 
@@ -100,10 +100,7 @@ class OutcomeStream:
         buffer: int | None = None,
         key: Callable[[Call], Any] | None = None,
     ) -> None:
-        if not isinstance(calls, (Iterable, AsyncIterable)):
-            raise UsageError(
-                f"calls: must be an iterable or async iterable, not {type(calls).__name__}"
-            )
+        check_iterable("calls", calls)
         self._settle_call = settle
         self._recover_call = recover
         self._key = key

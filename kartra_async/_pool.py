@@ -35,6 +35,14 @@ R = TypeVar("R")
 _FED: Final = object()
 
 
+def check_iterable(name: str, value: object) -> None:
+    """Refuse, before anything starts, an input that is neither iterable nor async iterable."""
+    if not isinstance(value, (Iterable, AsyncIterable)):
+        raise UsageError(
+            f"{name}: must be an iterable or async iterable, not {type(value).__name__}"
+        )
+
+
 @attrs.frozen
 class _Failure:
     """An exception from ``fn`` (a bug or a fatal condition): raised to the consumer at once."""
@@ -60,10 +68,7 @@ class Pool(Generic[T, R]):
         window = buffer if buffer is not None else concurrency * 4
         if isinstance(window, bool) or not isinstance(window, int) or window < concurrency:
             raise UsageError(f"buffer: must be an integer >= concurrency ({concurrency})")
-        if not isinstance(items, (Iterable, AsyncIterable)):
-            raise UsageError(
-                f"items: must be an iterable or async iterable, not {type(items).__name__}"
-            )
+        check_iterable("items", items)
         self._fn = fn
         self._items = items
         self._concurrency = concurrency
