@@ -65,14 +65,32 @@ def parse_map_option(items: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
+#: Column names whose targets a plan remembers (a CSV header is bounded well below this).
+_MAX_CACHED_COLUMNS: Final = 10_000
+
+
 @attrs.frozen
 class ColumnPlan:
     """How each column name becomes a lead field, a custom field, or nothing."""
 
     overrides: Mapping[str, str] = attrs.field(factory=dict)
+    # Each column's target, worked out once per run (a file repeats the same few columns on
+    # every row): the plan is compiled as it meets the columns, not per cell.
+    _targets: dict[str, str | None] = attrs.field(
+        factory=dict, init=False, repr=False, eq=False, alias="_targets"
+    )
 
     def target(self, column: str) -> str | None:
         """The field ``column`` fills; ``""`` for an ignored column; None if unknown."""
+        try:
+            return self._targets[column]
+        except KeyError:
+            target = self._resolve(column)
+            if len(self._targets) < _MAX_CACHED_COLUMNS:  # JSONL rows may invent keys
+                self._targets[column] = target
+            return target
+
+    def _resolve(self, column: str) -> str | None:
         if column in self.overrides:
             return self.overrides[column]
         if column in REJECT_COLUMNS:
