@@ -47,7 +47,7 @@ def _journal(path: Path, rows: int = 6) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
 
 
-def _refused(path: Path, match: str, **options: Any) -> str:
+def assert_refused(path: Path, match: str, **options: Any) -> str:
     with pytest.raises(JournalError, match=match) as caught:
         read_journal(path, **options)
     return str(caught.value)
@@ -83,7 +83,7 @@ def test_damage_anywhere_but_the_end_is_refused_with_its_line(
 ) -> None:
     path = tmp_path / "j.jsonl"
     path.write_bytes(b"".join(damage(_journal(path))))
-    message = _refused(path, f"line {line} ")
+    message = assert_refused(path, f"line {line} ")
     assert why in message
     assert "Restore it from a copy" in message  # the way out
 
@@ -120,7 +120,7 @@ def _sealed(path: Path, *records: dict[str, Any]) -> None:
 def test_malformed_records_are_refused(tmp_path: Path, record: dict[str, Any], why: str) -> None:
     path = tmp_path / "j.jsonl"
     _sealed(path, {"kind": "start", "rows": [2]}, record)
-    assert why in _refused(path, "line 3 ", max_row=100)
+    assert why in assert_refused(path, "line 3 ", max_row=100)
 
 
 @pytest.mark.parametrize(
@@ -137,10 +137,10 @@ def test_malformed_records_are_refused(tmp_path: Path, record: dict[str, Any], w
 def test_hostile_lines_are_refused_without_a_traceback(tmp_path: Path, line: bytes) -> None:
     path = tmp_path / "j.jsonl"
     path.write_bytes(b"".join(_journal(path)[:3]) + line + b"".join(_journal_tail()))
-    _refused(path, "line 4 ")
+    assert_refused(path, "line 4 ")
     first = tmp_path / "first.jsonl"
     first.write_bytes(line)
-    _refused(first, "not a kartra-async import journal")
+    assert_refused(first, "not a kartra-async import journal")
 
 
 def _journal_tail() -> list[bytes]:
@@ -154,7 +154,7 @@ def test_a_deeply_nested_record_with_a_valid_checksum_is_refused(tmp_path: Path)
     body = b'{"kind":"done","row":2,"x":' + b"[" * 100_000 + b"]" * 100_000
     forged = body + b',"sum":"' + chain(checksum, body).encode() + b'"}\n'
     path.write_bytes(line + forged)
-    _refused(path, "line 2 ")
+    assert_refused(path, "line 2 ")
 
 
 def test_a_torn_final_write_is_still_accepted(tmp_path: Path) -> None:
