@@ -63,3 +63,34 @@ def test_first_call_runs_verbatim_against_a_sandbox(tmp_path: Path) -> None:
     jo = next(lead for lead in account["leads"] if lead.get("email") == "jo@example.com")
     assert jo["fields"]["first_name"] == "Jo"
     assert jo["custom"], "the option names became the custom fields' ids"
+
+
+def test_the_bulk_example_runs_verbatim_against_a_sandbox(tmp_path: Path) -> None:
+    code = _python_blocks()["Bulk: streaming, pacing, retries that never duplicate a write"][0]
+    script = tmp_path / "bulk.py"
+    script.write_text(code)
+    # Its input: three new leads, one of them repeated in another case: the rows for one lead
+    # settle in file order, so the repeat updates the lead the first row created.
+    (tmp_path / "leads.txt").write_text(
+        "ann@example.com\nbob@example.com\nAnn@Example.com\ncarl@example.com\n"
+    )
+    sandbox = SandboxProcess.start(tmp_path)
+    try:
+        env = cli_env(KARTRA_BASE_URL=sandbox.url)
+        run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                             env=env, timeout=60, check=False, cwd=tmp_path)
+    finally:
+        _, export = sandbox.stop()
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    # One line per row, keyed by its line number, then the progress counters.
+    keyed = {int(line.split()[0]): line for line in lines if line.split()[0].isdigit()}
+    assert sorted(keyed) == [1, 2, 3, 4]
+    assert all(" ok " in keyed[number] for number in (1, 2, 3, 4))
+    assert keyed[1].endswith(" created")
+    assert keyed[3].endswith(" updated")
+    assert keyed[1].split()[2] == keyed[3].split()[2]  # the same lead id
+    assert lines[-1].startswith("Progress(")
+    account = json.loads(export)
+    emails = sorted(lead["email"] for lead in account["leads"] if "example.com" in lead["email"])
+    assert "ann@example.com" in emails and "carl@example.com" in emails
