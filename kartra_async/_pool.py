@@ -95,12 +95,17 @@ class Pool(Generic[T, R]):
         # semaphore's coroutine per acquire on the hot path).
         self._free = self._window_size
         self._room = asyncio.Event()
-        self._inbox: asyncio.Queue[tuple[int, T, Hashable | None]] = asyncio.Queue()
+        # Items ready to run, and the futures of idle workers waiting for one (cheaper than a
+        # queue: a worker that finds an item never creates a future).
+        self._inbox: deque[tuple[int, T, Hashable | None]] = deque()
+        self._idle: deque[asyncio.Future[None]] = deque()
         # Finished results (and the end-of-input / failure markers), and the consumer's waiter:
         # a bare future is cheaper than a queue's getter machinery on every result.
         self._results: deque[object] = deque()
         self._waiter: asyncio.Future[None] | None = None
-        self._lanes: dict[Hashable, deque[tuple[int, T]]] = {}
+        # The lanes with an item running: their later items, in input order (None until a
+        # second item of the lane arrives: most lanes never hold more than one).
+        self._lanes: dict[Hashable, deque[tuple[int, T]] | None] = {}
         self._pending: dict[int, R] = {}
         self._next_index = 0
         self._delivered = 0
@@ -197,17 +202,31 @@ class Pool(Generic[T, R]):
     def _dispatch(self, index: int, item: T) -> None:
         lane = self._lane(item) if self._lane is not None else None
         if lane is not None:
-            waiting = self._lanes.get(lane)
-            if waiting is not None:
+            lanes = self._lanes
+            if lane in lanes:
+                waiting = lanes[lane]
+                if waiting is None:
+                    waiting = lanes[lane] = deque()
                 waiting.append((index, item))
                 return
-            self._lanes[lane] = deque()
-        self._inbox.put_nowait((index, item, lane))
+            lanes[lane] = None
+        self._inbox.append((index, item, lane))
+        idle = self._idle
+        while idle:
+            waiter = idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                break
 
     async def _work(self) -> None:
+        inbox = self._inbox
         try:
             while True:
-                index, item, lane = await self._inbox.get()
+                while not inbox:
+                    waiter = asyncio.get_running_loop().create_future()
+                    self._idle.append(waiter)
+                    await waiter
+                index, item, lane = inbox.popleft()
                 while True:
                     result = await self._fn(index, item)
                     self._deliver((index, result))
