@@ -204,7 +204,9 @@ class OutcomeStream:
         await self._pool.__aexit__(exc_type, exc, tb)
 
     def __aiter__(self) -> AsyncIterator[Outcome]:
-        return self
+        # Inside ``async with``, ``async for`` iterates the pool itself: one coroutine fewer per
+        # outcome. Outside, this object's ``__anext__`` raises the stream's own usage error.
+        return self._pool if self._pool._entered else self
 
     async def __anext__(self) -> Outcome:
         if not self._pool._entered:
