@@ -211,12 +211,16 @@ def decode(status: int, body: bytes, call: Call, *, url: str = "the endpoint") -
         ):
             raise MalformedReply("no 'status' of Success or Error", body)
         ok = top_status.strip().lower() == "success"
+    message = payload.get("message")
+    code = payload.get("type")
+    # Positional (ok, message, type, actions, raw), and no call for what is absent: this runs
+    # for every reply.
     reply = Reply(
-        ok=ok,
-        message=_text(payload.get("message")),
-        type=as_int(payload.get("type")),
-        actions=results,
-        raw=payload,
+        ok,
+        None if message is None else _text(message),
+        None if code is None else as_int(code),
+        results,
+        payload,
     )
     failed = None
     for result in results:  # a plain loop: a generator per reply costs more than it reads
@@ -241,8 +245,17 @@ def decode(status: int, body: bytes, call: Call, *, url: str = "the endpoint") -
     return reply
 
 
+#: ``json.loads``'s own default decoder, held here to call it without ``loads``' detour.
+_JSON: Final = json.JSONDecoder()
+
+
 def _loads(body: bytes) -> Any:
     try:
+        if body[:1] == b"{" and len(body) > 1 and body[1]:
+            # What ``json.loads(body)`` does for a body starting ``{`` then a non-zero byte
+            # (its encoding detection answers UTF-8 there), without detecting the encoding:
+            # every Kartra reply takes this path.
+            return _JSON.decode(body.decode("utf-8", "surrogatepass"))
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
