@@ -264,7 +264,13 @@ class Pool(Generic[T, R]):
             result = self._pending.pop(self._next_index)
             self._next_index += 1
         else:
-            _index, result = await self._receive()
+            results = self._results
+            if results and type(results[0]) is tuple and not self._finished:
+                # A result is already waiting: take it here, without ``_receive``'s coroutine.
+                self._delivered += 1
+                _index, result = cast(tuple[int, R], results.popleft())
+            else:
+                _index, result = await self._receive()
         # The slot is freed only now: at most `buffer` items are ever read and not delivered.
         self._free += 1
         if self._sync_items is not None:
