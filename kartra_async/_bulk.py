@@ -9,7 +9,6 @@ wants back with each outcome (their key).
 
 from __future__ import annotations
 
-import time
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -20,6 +19,7 @@ from collections.abc import (
     Iterator,
 )
 from datetime import datetime
+from time import monotonic as _monotonic
 from types import TracebackType
 from typing import Any
 
@@ -57,10 +57,9 @@ StreamInput = Call | Recover | tuple[Any, Call | Recover]
 _INPUT_TYPES = (*CALL_TYPES, Recover)
 
 
-@attrs.frozen
-class _Entry:
-    key: Any
-    item: Call | Recover
+#: One input as the pool carries it: (the caller's key, the call or ``Recover``). A plain
+#: tuple: built once per input, it is the cheapest container.
+_Entry = tuple[Any, Call | Recover]
 
 
 def lead_identity(call: Call | Recover, stored: Callable[[str], str] = str) -> Hashable | None:
@@ -139,30 +138,32 @@ class OutcomeStream:
 
     def _entry(self, index: int, raw: object) -> _Entry:
         if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], _INPUT_TYPES):
-            return _Entry(raw[0], raw[1])
+            return (raw[0], raw[1])
         if not isinstance(raw, _INPUT_TYPES):
             raise UsageError(
                 f"input {index} is a {type(raw).__name__}, not a call; build calls with "
                 "LeadRequest, AccountCall or GetLead (or pass (key, call) pairs)"
             )
-        call = raw.call if isinstance(raw, Recover) else raw
-        return _Entry(self._key(call) if self._key is not None else None, raw)
+        if self._key is None:
+            return (None, raw)
+        return (self._key(raw.call if isinstance(raw, Recover) else raw), raw)
 
     def _lane(self, entry: _Entry) -> Hashable | None:
-        return self._order_key(entry.item)
+        return self._order_key(entry[1])
 
     async def _settle(self, index: int, entry: _Entry) -> Outcome:
         self.progress.started += 1
         trace = Trace()
-        started = time.monotonic()
+        started = _monotonic()
         reply = None
         error: KartraError | None = None
-        item = entry.item
-        call = item.call if isinstance(item, Recover) else item
+        key, item = entry
         try:
             if isinstance(item, Recover):
+                call: Call = item.call
                 reply = await self._recover_call(call, trace, item.first_sent)
             else:
+                call = item
                 reply = await self._settle_call(call, trace)
         except ConfigurationError:
             raise  # not Kartra at all: stop the stream on its first call
@@ -170,17 +171,19 @@ class OutcomeStream:
             error = exc
             if isinstance(exc, OutcomeUnknown):
                 reply = exc.reply
+        # Positional: Outcome(index, call, reply, error, attempts, elapsed, retries,
+        # reconciled, upsert, key), the cheapest way to build one per input.
         outcome = Outcome(
-            index=index,
-            call=call,
-            reply=reply,
-            error=error,
-            attempts=trace.calls,
-            elapsed=time.monotonic() - started,
-            retries=trace.retries,
-            reconciled=trace.reconciled,
-            upsert=trace.upsert,
-            key=entry.key,
+            index,
+            call,
+            reply,
+            error,
+            trace.calls,
+            _monotonic() - started,
+            trace.retries,
+            trace.reconciled,
+            trace.upsert,
+            key,
         )
         self.progress.record(outcome, trace)
         return outcome
@@ -198,7 +201,9 @@ class OutcomeStream:
         await self._pool.__aexit__(exc_type, exc, tb)
 
     def __aiter__(self) -> AsyncIterator[Outcome]:
-        return self
+        # Inside ``async with``, ``async for`` iterates the pool itself: one coroutine fewer per
+        # outcome. Outside, this object's ``__anext__`` raises the stream's own usage error.
+        return self._pool if self._pool._entered else self
 
     async def __anext__(self) -> Outcome:
         if not self._pool._entered:

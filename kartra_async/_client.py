@@ -429,7 +429,17 @@ class KartraClient:
     async def _settle(self, call: Call, trace: Trace) -> Reply:
         if self._check_schema:
             await self._check_against_schema(call)
-        flow = self._settler.flow(call, trace)
+        settler = self._settler
+        if settler.direct(call):
+            # The common case without a generator: the flow's first attempt is sent here and
+            # the flow is built only if it fails, to carry on exactly as it would have.
+            times = settler.first_attempt(trace)
+            try:
+                return await self._send_attempt(call, 1)
+            except KartraError as exc:
+                flow = settler.after_first(call, trace, times, exc)
+        else:
+            flow = settler.flow(call, trace)
         return await drive(flow, self._send_attempt, asyncio.sleep, self._hooks)
 
     async def _recover(self, call: Call, trace: Trace, first_sent: datetime | None) -> Reply:

@@ -21,7 +21,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable, Iterable
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterable,
+    Iterator,
+)
 from types import TracebackType
 from typing import Final, Generic, TypeVar, cast
 
@@ -81,6 +89,8 @@ class Pool(Generic[T, R]):
         self._entered = False
         self._finished = False
         self._input_error: BaseException | None = None
+        #: The plain iterable being read by ``_refill``; None for async ones and once exhausted.
+        self._sync_items: Iterator[T] | None = None
 
     async def __aenter__(self) -> Pool[T, R]:
         if self._entered:
@@ -90,14 +100,34 @@ class Pool(Generic[T, R]):
         # semaphore's coroutine per acquire on the hot path).
         self._free = self._window_size
         self._room = asyncio.Event()
-        self._inbox: asyncio.Queue[tuple[int, T, Hashable | None]] = asyncio.Queue()
-        self._results: asyncio.Queue[object] = asyncio.Queue()
-        self._lanes: dict[Hashable, deque[tuple[int, T]]] = {}
+        # Items ready to run, and the futures of idle workers waiting for one (cheaper than a
+        # queue: a worker that finds an item never creates a future).
+        self._inbox: deque[tuple[int, T, Hashable | None]] = deque()
+        self._idle: deque[asyncio.Future[None]] = deque()
+        # Finished results (and the end-of-input / failure markers), and the consumer's waiter:
+        # a bare future is cheaper than a queue's getter machinery on every result.
+        self._results: deque[object] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        # The lanes with an item running: their later items, in input order (None until a
+        # second item of the lane arrives: most lanes never hold more than one).
+        self._lanes: dict[Hashable, deque[tuple[int, T]] | None] = {}
         self._pending: dict[int, R] = {}
         self._next_index = 0
         self._delivered = 0
         self._fed_all = False
-        self._tasks.append(asyncio.create_task(self._feed(), name="pool-feeder"))
+        self._read = 0
+        if isinstance(self._items, AsyncIterable):
+            self._tasks.append(asyncio.create_task(self._feed(), name="pool-feeder"))
+        else:
+            # A plain iterable needs no await to read: the consumer refills the window itself
+            # as it frees slots (``_refill``), which saves a feeder task wake-up per item.
+            try:
+                self._sync_items = iter(self._items)
+            except BaseException as exc:  # as if the first read failed: raised from the loop
+                self._input_error = exc
+                self.total = 0
+                self._fed_all = True
+            self._refill()
         for number in range(self._concurrency):
             self._tasks.append(asyncio.create_task(self._work(), name=f"pool-worker-{number}"))
         return self
@@ -124,32 +154,49 @@ class Pool(Generic[T, R]):
         # iterable until there is room for it (an importer journals a row as it yields it).
         index = 0
         try:
-            if isinstance(self._items, AsyncIterable):
-                async_items = aiter(self._items)
-                while True:
-                    await self._take_slot()
-                    try:
-                        item = await anext(async_items)
-                    except StopAsyncIteration:
-                        break
-                    self._dispatch(index, item)
-                    index += 1
-            else:
-                items = iter(self._items)
-                while True:
-                    await self._take_slot()
-                    try:
-                        item = next(items)
-                    except StopIteration:
-                        break
-                    self._dispatch(index, item)
-                    index += 1
+            async_items = aiter(cast(AsyncIterable[T], self._items))
+            while True:
+                await self._take_slot()
+                try:
+                    item = await anext(async_items)
+                except StopAsyncIteration:
+                    break
+                self._dispatch(index, item)
+                index += 1
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # the caller's iterable failed: raised after the rest
             self._input_error = exc
         self.total = index
-        self._results.put_nowait(_FED)
+        self._deliver(_FED)
+
+    def _refill(self) -> None:
+        """Read plain-iterable items into the window's free slots (no await needed).
+
+        The same rule as the feeder's: an item is read only once a slot is free for it.
+        """
+        items = self._sync_items
+        if items is None:
+            return
+        index = self._read
+        try:
+            while self._free:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    break
+                self._free -= 1
+                self._dispatch(index, item)
+                index += 1
+            else:
+                self._read = index
+                return
+        except BaseException as exc:  # the caller's iterable failed: raised after the rest
+            self._input_error = exc
+        self._read = index
+        self._sync_items = None
+        self.total = index
+        self._fed_all = True
 
     async def _take_slot(self) -> None:
         while self._free == 0:
@@ -160,20 +207,34 @@ class Pool(Generic[T, R]):
     def _dispatch(self, index: int, item: T) -> None:
         lane = self._lane(item) if self._lane is not None else None
         if lane is not None:
-            waiting = self._lanes.get(lane)
-            if waiting is not None:
+            lanes = self._lanes
+            if lane in lanes:
+                waiting = lanes[lane]
+                if waiting is None:
+                    waiting = lanes[lane] = deque()
                 waiting.append((index, item))
                 return
-            self._lanes[lane] = deque()
-        self._inbox.put_nowait((index, item, lane))
+            lanes[lane] = None
+        self._inbox.append((index, item, lane))
+        idle = self._idle
+        while idle:
+            waiter = idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                break
 
     async def _work(self) -> None:
+        inbox = self._inbox
         try:
             while True:
-                index, item, lane = await self._inbox.get()
+                while not inbox:
+                    waiter = asyncio.get_running_loop().create_future()
+                    self._idle.append(waiter)
+                    await waiter
+                index, item, lane = inbox.popleft()
                 while True:
                     result = await self._fn(index, item)
-                    self._results.put_nowait((index, result))
+                    self._deliver((index, result))
                     if lane is None:
                         break
                     waiting = self._lanes[lane]
@@ -185,7 +246,13 @@ class Pool(Generic[T, R]):
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
-            self._results.put_nowait(_Failure(exc))
+            self._deliver(_Failure(exc))
+
+    def _deliver(self, entry: object) -> None:
+        self._results.append(entry)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     # --- consumer side ---------------------------------------------------------------------
 
@@ -202,10 +269,19 @@ class Pool(Generic[T, R]):
             result = self._pending.pop(self._next_index)
             self._next_index += 1
         else:
-            _index, result = await self._receive()
+            results = self._results
+            if results and type(results[0]) is tuple and not self._finished:
+                # A result is already waiting: take it here, without ``_receive``'s coroutine.
+                self._delivered += 1
+                _index, result = cast(tuple[int, R], results.popleft())
+            else:
+                _index, result = await self._receive()
         # The slot is freed only now: at most `buffer` items are ever read and not delivered.
         self._free += 1
-        self._room.set()
+        if self._sync_items is not None:
+            self._refill()
+        else:
+            self._room.set()
         return result
 
     async def _receive(self) -> tuple[int, R]:
@@ -216,7 +292,14 @@ class Pool(Generic[T, R]):
                     error, self._input_error = self._input_error, None
                     raise error
                 raise StopAsyncIteration
-            item = await self._results.get()
+            if not self._results:
+                self._waiter = asyncio.get_running_loop().create_future()
+                try:
+                    await self._waiter
+                finally:
+                    self._waiter = None
+                continue
+            item = self._results.popleft()
             if item is _FED:
                 self._fed_all = True
                 continue

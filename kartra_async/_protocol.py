@@ -198,20 +198,35 @@ def decode(status: int, body: bytes, call: Call, *, url: str = "the endpoint") -
     else:
         results = _keyed_results(payload, call, body)
     top_status = payload.get("status")
-    if top_status is None and results:
-        # Some documented replies are only ``{cmd: {...}}`` (docs/kartra-api.md#reply-shapes):
-        # no top status.
-        top_status = "Success" if all(result.ok for result in results) else "Error"
-    if not isinstance(top_status, str) or top_status.strip().lower() not in ("success", "error"):
-        raise MalformedReply("no 'status' of Success or Error", body)
+    if top_status == "Success":  # what Kartra sends; the general rule below costs more
+        ok = True
+    else:
+        if top_status is None and results:
+            # Some documented replies are only ``{cmd: {...}}``
+            # (docs/kartra-api.md#reply-shapes): no top status.
+            top_status = "Success" if all(result.ok for result in results) else "Error"
+        if not isinstance(top_status, str) or top_status.strip().lower() not in (
+            "success",
+            "error",
+        ):
+            raise MalformedReply("no 'status' of Success or Error", body)
+        ok = top_status.strip().lower() == "success"
+    message = payload.get("message")
+    code = payload.get("type")
+    # Positional (ok, message, type, actions, raw), and no call for what is absent: this runs
+    # for every reply.
     reply = Reply(
-        ok=top_status.strip().lower() == "success",
-        message=_text(payload.get("message")),
-        type=as_int(payload.get("type")),
-        actions=results,
-        raw=payload,
+        ok,
+        None if message is None else _text(message),
+        None if code is None else as_int(code),
+        results,
+        payload,
     )
-    failed = next((result for result in results if not result.ok), None)
+    failed = None
+    for result in results:  # a plain loop: a generator per reply costs more than it reads
+        if not result.ok:
+            failed = result
+            break
     if failed is not None:
         raise _error(
             failed.type if failed.type is not None else reply.type,
@@ -230,8 +245,17 @@ def decode(status: int, body: bytes, call: Call, *, url: str = "the endpoint") -
     return reply
 
 
+#: ``json.loads``'s own default decoder, held here to call it without ``loads``' detour.
+_JSON: Final = json.JSONDecoder()
+
+
 def _loads(body: bytes) -> Any:
     try:
+        if body[:1] == b"{" and len(body) > 1 and body[1]:
+            # What ``json.loads(body)`` does for a body starting ``{`` then a non-zero byte
+            # (its encoding detection answers UTF-8 there), without detecting the encoding:
+            # every Kartra reply takes this path.
+            return _JSON.decode(body.decode("utf-8", "surrogatepass"))
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
@@ -276,6 +300,30 @@ def _action_results(raw: object, body: bytes) -> tuple[ActionResult, ...]:
         if not isinstance(entry, dict) or len(entry) != 1:
             raise MalformedReply(f"actions[{index}] is not a single-key object", body)
         ((cmd, inner),) = entry.items()
+        if type(inner) is dict and inner.get("status") == "Success":
+            # What Kartra sends for an applied action: the same result as ``_result`` gives,
+            # without its general checks (JSON keys are already strings).
+            if inner.keys() <= _RESULT_META:
+                data = {}
+            else:
+                # Copy and drop the meta keys: cheaper than filtering every key, same order.
+                data = inner.copy()
+                del data["status"]
+                data.pop("message", None)
+                data.pop("type", None)
+            message = inner.get("message")
+            code = inner.get("type")
+            results.append(
+                ActionResult(
+                    index,
+                    cmd,
+                    True,
+                    None if code is None else as_int(code),
+                    message if message is None or type(message) is str else str(message),
+                    data,
+                )
+            )
+            continue
         results.append(_result(index, str(cmd), inner))
     return tuple(results)
 

@@ -34,7 +34,7 @@ import random
 import time
 from collections.abc import Callable, Generator, Sequence
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, TypeGuard, cast
 
 import attrs
 
@@ -243,11 +243,44 @@ class Settler:
         state = _Call(trace, self._clock(), self._now(), email=lead_email(call))
         if isinstance(call, UpsertCall):
             return self._upsert(call, state)
+        return self._plain(call, state, None)
+
+    # A fast path for the common case. Every fresh call but an upsert starts its flow with
+    # ``Send(call, "attempt", 1)``, and a ``Reply`` to that first attempt is its final reply.
+    # So a driver may make that first attempt itself (``first_attempt``) and build the flow
+    # only when it fails (``after_first``): the same bookkeeping in the same order, the same
+    # steps after the failure, and no generator or ``Send`` on the success path.
+
+    @staticmethod
+    def direct(call: Call) -> TypeGuard[WireCall]:
+        """Whether ``call`` may take the ``first_attempt`` / ``after_first`` fast path."""
+        return not isinstance(call, UpsertCall)
+
+    def first_attempt(self, trace: Trace) -> tuple[float, float]:
+        """What ``flow`` does up to its first ``Send`` (budget, clocks, the call counted).
+
+        Returns the start and first-sent times ``after_first`` needs; the caller then sends
+        the call as attempt 1 of purpose "attempt".
+        """
+        self.budget.record_first_attempt()
+        started = self._clock()
+        first_sent = self._now()
+        trace.calls += 1
+        return started, first_sent
+
+    def after_first(
+        self, call: Call, trace: Trace, times: tuple[float, float], answer: KartraError
+    ) -> Flow:
+        """The rest of a ``direct`` call's flow once its first attempt failed with ``answer``."""
+        state = _Call(trace, times[0], times[1], email=lead_email(call))
+        return self._plain(call, state, answer)
+
+    def _plain(self, call: Call, state: _Call, first: KartraError | None) -> Flow:
         if isinstance(call, LeadCall):
-            return self._lead(call, state)
+            return self._lead(call, state, first)
         if isinstance(call, AccountCall):
-            return self._account(call, state)
-        return self._read(call, state)
+            return self._account(call, state, first)
+        return self._read(cast(WireCall, call), state, first)  # a GetLead
 
     def recover_flow(self, call: Call, trace: Trace, first_sent: datetime | None = None) -> Flow:
         """The flow settling a call that was in flight when an earlier run died.
@@ -273,19 +306,31 @@ class Settler:
     # --- sending with retries ---------------------------------------------------------------
 
     def _attempts(
-        self, call: WireCall, state: _Call, purpose: Purpose, *, repeatable: bool
+        self,
+        call: WireCall,
+        state: _Call,
+        purpose: Purpose,
+        *,
+        repeatable: bool,
+        first: KartraError | None = None,
     ) -> Generator[Step, Answer | None, Answer]:
         """Send ``call`` until it is answered or may have been applied; return the last answer.
 
         Failures before anything ran (a 429, a refused connection) are retried by the policy.
         A failure after the request may have left is retried only when ``repeatable`` (the
         call is safe to send again); otherwise it is returned for the caller to settle.
+        ``first``: the answer to attempt 1, already sent and counted by the driver
+        (``Settler.after_first``).
         """
         attempt = 0
         while True:
             attempt += 1
-            state.trace.calls += 1
-            answer = yield Send(call, purpose if attempt == 1 else "retry", attempt)
+            answer: Answer | None
+            if first is not None:
+                answer, first = first, None
+            else:
+                state.trace.calls += 1
+                answer = yield Send(call, purpose if attempt == 1 else "retry", attempt)
             if not isinstance(answer, KartraError):
                 if answer is None:
                     raise UsageError("a flow's Send must be answered with a Reply or an error")
@@ -314,10 +359,10 @@ class Settler:
             yield Sleep(decision.delay, decision.reason, answer, call, attempt)
 
     def _safe_send(
-        self, call: WireCall, state: _Call, purpose: Purpose
+        self, call: WireCall, state: _Call, purpose: Purpose, first: KartraError | None = None
     ) -> Generator[Step, Answer | None, Reply]:
         """Send a read or set-state call (resent freely); raise its final error."""
-        answer = yield from self._attempts(call, state, purpose, repeatable=True)
+        answer = yield from self._attempts(call, state, purpose, repeatable=True, first=first)
         if isinstance(answer, KartraError):
             raise self._final(answer, state, _writes_of(call))
         return answer
@@ -337,14 +382,14 @@ class Settler:
 
     # --- reads and account calls -----------------------------------------------------------
 
-    def _read(self, call: WireCall, state: _Call) -> Flow:
-        return (yield from self._safe_send(call, state, "attempt"))
+    def _read(self, call: WireCall, state: _Call, first: KartraError | None = None) -> Flow:
+        return (yield from self._safe_send(call, state, "attempt", first))
 
-    def _account(self, call: AccountCall, state: _Call) -> Flow:
+    def _account(self, call: AccountCall, state: _Call, first: KartraError | None = None) -> Flow:
         actions = call.actions
         if all(_is_safe(action) for action in actions):
-            return (yield from self._safe_send(call, state, "attempt"))
-        answer = yield from self._attempts(call, state, "attempt", repeatable=False)
+            return (yield from self._safe_send(call, state, "attempt", first))
+        answer = yield from self._attempts(call, state, "attempt", repeatable=False, first=first)
         if isinstance(answer, Reply):
             return answer
         if not _may_have_landed(answer):
@@ -392,13 +437,13 @@ class Settler:
 
     # --- lead calls ----------------------------------------------------------------------------
 
-    def _lead(self, call: LeadCall, state: _Call) -> Flow:
+    def _lead(self, call: LeadCall, state: _Call, first: KartraError | None = None) -> Flow:
         rest = call.actions[1:]
         checkable = _creates(call) or _renames(call)
         repeatable = not checkable and all(_is_safe(action) for action in rest)
         if repeatable:
-            return (yield from self._safe_send(call, state, "attempt"))
-        answer = yield from self._attempts(call, state, "attempt", repeatable=False)
+            return (yield from self._safe_send(call, state, "attempt", first))
+        answer = yield from self._attempts(call, state, "attempt", repeatable=False, first=first)
         if isinstance(answer, Reply):
             return answer
         if not _may_have_landed(answer):
