@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -52,3 +54,28 @@ async def post(
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     async with session.post(url, data=body, headers=headers) as response:
         return response.status, await response.read(), response.headers.get("Content-Type", "")
+
+
+async def start_sandbox_command(
+    *args: str, until: str
+) -> tuple[asyncio.subprocess.Process, list[str]]:
+    """``kartra-async sandbox --port 0 ARGS`` in a subprocess, and the lines it printed up to
+    (and including) the first one starting with ``until``."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from kartra_async.cli import main; main()",
+        "sandbox",
+        "--port",
+        "0",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or not lines[-1].startswith(until):
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert line, f"the sandbox exited early: {lines}"
+        lines.append(line.decode().rstrip("\n"))
+    return process, lines

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -13,24 +12,12 @@ import pytest
 
 from kartra_async._form import build_query
 
-_START = "from kartra_async.cli import main; main()"
+from .support import start_sandbox_command
 
 
 async def _start(*args: str) -> tuple[asyncio.subprocess.Process, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _START,
-        "sandbox",
-        "--port",
-        "0",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    first = await asyncio.wait_for(process.stdout.readline(), 30)
-    url = first.decode().rsplit(" ", 1)[-1].strip()
+    process, lines = await start_sandbox_command(*args, until="Kartra sandbox listening on")
+    url = lines[-1].rsplit(" ", 1)[-1].strip()
     assert url.startswith("http://127.0.0.1:")
     return process, url
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from kartra_async._form import build_query
 from kartra_async.cli import main
 from kartra_async.sandbox import SandboxAdminClient
 
-_START = "from kartra_async.cli import main; main()"
+from .support import start_sandbox_command
 
 
 class Running:
@@ -55,24 +54,7 @@ class Running:
 
 async def _start(*args: str, until: str) -> Running:
     """Start the sandbox; read what it prints up to the line starting with ``until``."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _START,
-        "sandbox",
-        "--port",
-        "0",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    while not lines or not lines[-1].startswith(until):
-        line = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert line, f"the sandbox exited early: {lines}"
-        lines.append(line.decode().rstrip("\n"))
-    return Running(process, lines)
+    return Running(*await start_sandbox_command(*args, until=until))
 
 
 def _create(email: str) -> dict[str, Any]:
