@@ -329,10 +329,9 @@ class UpsertCall(_FollowUps):
         """The ``create_lead`` chain this upsert sends when the lead is new."""
         return LeadCall(lead=self.lead, actions=(CreateLead(), *self.actions))
 
-    def as_edit(self, email: str | None = None) -> LeadCall:
-        """The ``edit_lead`` chain for an existing lead (found by ``email`` if given)."""
-        lead = self.lead if email is None else attrs.evolve(self.lead, email=email)
-        return LeadCall(lead=lead, actions=(EditLead(), *self.actions))
+    def as_edit(self) -> LeadCall:
+        """The ``edit_lead`` chain this upsert sends when the lead exists."""
+        return LeadCall(lead=self.lead, actions=(EditLead(), *self.actions))
 
 
 def _check_follow_ups(actions: tuple[Action, ...], *, first: int) -> None:

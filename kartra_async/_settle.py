@@ -212,7 +212,8 @@ class Settler:
     Pure apart from the injected clocks and random numbers: ``clock`` (monotonic, for
     deadlines), ``now`` (Unix time, compared with Kartra's ``date_joined``) and ``rng``
     (backoff jitter). ``stored_email`` maps an email to the address Kartra stores (identity in
-    live mode; Test Mode rewrites domains), used by every lookup and upsert edit.
+    live mode; Test Mode rewrites domains), to compare a lead read back with a rename's
+    addresses; the lookups themselves are mapped once, on the wire, by the client.
     """
 
     def __init__(
@@ -498,9 +499,7 @@ class Settler:
         safe = tuple(action for action in call.actions[1:] if _is_safe(action))
         for round_ in range(1, MAX_RECONCILE_ROUNDS + 1):
             yield from _announce(call, state, "the lead is read back", round_)
-            found = yield from self._lookup(
-                GetLead(email=self._stored(email)), state, _cmds(call.actions)
-            )
+            found = yield from self._lookup(GetLead(email=email), state, _cmds(call.actions))
             if found is None:
                 # Absent now. Live: the lost attempt may still land, so spent stays spent.
                 # After a crash: it never landed, so the call goes out whole.
@@ -560,13 +559,11 @@ class Settler:
                 )
             raise _unknown(state, doubt, found)
         assert lead.email is not None
-        old = yield from self._lookup(GetLead(email=self._stored(lead.email)), state, doubt)
+        old = yield from self._lookup(GetLead(email=lead.email), state, doubt)
         if old is not None:
             # The old address still names a lead: the rename has not landed.
             return (yield from self._resend(call, self._not_landed(state, late), announced=True))
-        renamed = yield from self._lookup(
-            GetLead(email=self._stored(opener.new_email)), state, doubt
-        )
+        renamed = yield from self._lookup(GetLead(email=opener.new_email), state, doubt)
         if renamed is None:
             # Neither address exists: the rename cannot have landed; Kartra will say 243.
             return (yield from self._resend(call, self._not_landed(state, late), announced=True))
@@ -622,10 +619,8 @@ class Settler:
         lead_id = found.lead_id if found is not None else None
         if not safe and found is not None:
             return self._finish(found, state)
-        email = by_email or lead.email
-        stored = self._stored(email) if email is not None else None
         # By id when known (it wins over the email at Kartra); the email keeps logs readable.
-        target = LeadRequest(id=lead_id, email=stored)
+        target = LeadRequest(id=lead_id, email=by_email or lead.email)
         answer = yield from self._attempts(
             LeadCall(lead=target, actions=(SearchLead(), *safe)), state, "reapply", repeatable=True
         )
@@ -662,7 +657,6 @@ class Settler:
     def _upsert(self, call: UpsertCall, state: _Call) -> Flow:
         email = call.lead.email
         assert email is not None
-        edit_email = self._stored(email)
         order = ["create", "edit"]
         if self.choose_strategy(call.strategy) == "edit-first":
             order.reverse()
@@ -675,7 +669,7 @@ class Settler:
             wire = (
                 LeadCall(lead=call.lead, actions=(CreateLead(), *actions))
                 if step == "create"
-                else LeadCall(lead=call.as_edit(edit_email).lead, actions=(EditLead(), *actions))
+                else LeadCall(lead=call.lead, actions=(EditLead(), *actions))
             )
             answer = yield from self._attempts(
                 wire, state, "attempt" if first_try else "fallback", repeatable=False
@@ -713,7 +707,7 @@ class Settler:
         for round_ in range(1, MAX_RECONCILE_ROUNDS + 1):
             yield from _announce(call, state, "the lead is read back", round_)
             found = yield from self._lookup(
-                GetLead(email=self._stored(email)), state, ("edit_lead", *_cmds(call.actions))
+                GetLead(email=email), state, ("edit_lead", *_cmds(call.actions))
             )
             if found is None:
                 # After a crash the dead attempt never landed: the whole upsert goes out again.
@@ -737,9 +731,7 @@ class Settler:
                 raise self._final(answer, state, _cmds(state.spent))
             whose = self._whose(found, state)
             self._label(state, {"ours": "created", "before": "updated", "unclear": None}[whose])
-            edit = LeadCall(
-                lead=call.as_edit(self._stored(email)).lead, actions=(EditLead(), *safe)
-            )
+            edit = LeadCall(lead=call.lead, actions=(EditLead(), *safe))
             answer = yield from self._attempts(edit, state, "reapply", repeatable=True)
             if isinstance(answer, Reply):
                 return self._finish(answer, state)
