@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ from ._bench_settings import (
     sandbox_label,
     settings_from,
 )
-from ._common import CannotRun, NoCredentials, find_credentials
+from ._common import CannotRun, require_endpoint
 from ._main import main
 
 
@@ -148,13 +147,7 @@ async def _against_sandbox(
 
 
 async def _against_endpoint(settings: Settings, console: Console | None) -> Figures:
-    found = find_credentials(settings.credentials_file)
-    if found is None:
-        raise NoCredentials()
-    credentials = found.credentials
-    base_url = (
-        settings.base_url or found.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    )
+    credentials, base_url = require_endpoint(settings.credentials_file, settings.base_url)
     recorder = Recorder()
     try:
         transport = RecordingTransport(AiohttpTransport(base_url), recorder)

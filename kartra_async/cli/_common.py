@@ -167,6 +167,18 @@ def find_credentials(
         raise CannotRun(f"the KARTRA_* environment variables: {exc}") from None
 
 
+def require_endpoint(
+    credentials_file: Path | None, base_url: str | None
+) -> tuple[Credentials, str]:
+    """The credentials (exit 3 when there are none) and the endpoint to send them to:
+    ``--base-url``, else the credentials file's ``KARTRA_BASE_URL``, the environment's, Kartra."""
+    found = find_credentials(credentials_file)
+    if found is None:
+        raise NoCredentials()
+    url = base_url or found.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    return found.credentials, url
+
+
 @attrs.frozen
 class Target:
     """Where the command talks to: the options shared by import, get and inventory."""
@@ -215,11 +227,7 @@ async def connect(
             ) as client:
                 yield Connection(client, sandbox, rate)
         return
-    found = find_credentials(target.credentials_file)
-    if found is None:
-        raise NoCredentials()
-    credentials = found.credentials
-    base_url = target.base_url or found.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    credentials, base_url = require_endpoint(target.credentials_file, target.base_url)
     rate = target.rate or DEFAULT_RATE
     try:
         client = KartraClient(

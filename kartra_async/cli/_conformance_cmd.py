@@ -6,7 +6,6 @@ Exit status: 0 no difference; 1 differences found; 2 could not run; 3 no credent
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import attrs
 import click
 
 from .._client import ENV_BASE_URL
-from .._transport import DEFAULT_BASE_URL
 from ..conformance import (
     DEFAULT_TAG,
     SCENARIOS,
@@ -23,7 +21,7 @@ from ..conformance import (
     Options,
     run_conformance,
 )
-from ._common import EXIT_OK, EXIT_ROWS_FAILED, CannotRun, NoCredentials, find_credentials
+from ._common import EXIT_OK, EXIT_ROWS_FAILED, CannotRun, require_endpoint
 from ._main import main
 
 
@@ -95,9 +93,7 @@ def conformance(
     --tag, and prints them. Exit status: 0 no difference; 1 differences; 2 could not run;
     3 no credentials.
     """
-    found = find_credentials(credentials_file)
-    if found is None:
-        raise NoCredentials()
+    credentials, url = require_endpoint(credentials_file, base_url)
     inventory = Inventory(
         tag=tag,
         list=list_name,
@@ -113,9 +109,8 @@ def conformance(
     )
     if run_id is not None:
         options = attrs.evolve(options, run_id=run_id)
-    url = base_url or found.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
     try:
-        report = asyncio.run(run_conformance(url, found.credentials, options))
+        report = asyncio.run(run_conformance(url, credentials, options))
     except (ConformanceError, OSError) as exc:
         raise CannotRun(f"conformance: {exc}") from None
     for line in report.render():
